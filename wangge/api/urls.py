@@ -1,3 +1,7 @@
 from django.urls import path
 
-urlpatterns: list = []
+from .v1 import api
+
+urlpatterns = [
+    path("v1/", api.urls),
+]

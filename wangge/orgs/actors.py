@@ -19,18 +19,8 @@ def actor_for(user) -> Actor:
     return Actor(user=user, grants=grants)
 
 
-class ActorMiddleware:
-    """Attach `request.actor`, built lazily on first use."""
-
-    def __init__(self, get_response) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request):
-        request._cached_actor = None
-        return self.get_response(request)
-
-
 def request_actor(request) -> Actor:
+    """The actor behind a page or API request, resolved once and kept on the request."""
     cached = getattr(request, "_cached_actor", None)
     if cached is None or cached.user is not getattr(request, "user", None):
         cached = actor_for(getattr(request, "user", None))

@@ -1,0 +1,74 @@
+"""The v1 API: one NinjaAPI, routers per area, and one error shape for every 4xx.
+
+Every 4xx answers {"code": ..., "message": ..., "field": ...}: services raise core.errors,
+ninja's own validation and auth failures are mapped here to the same body.
+"""
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from wangge.core.errors import WanggeError
+
+from .auth import API_AUTH
+
+api = NinjaAPI(
+    title="Wangge API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=API_AUTH,
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def error_body(code: str, message: str, field: str | None = None, **extra) -> dict:
+    return {"code": code, "message": message, "field": field, **extra}
+
+
+@api.exception_handler(WanggeError)
+def on_wangge_error(request, exc: WanggeError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request, exc: NinjaValidationError):
+    first = exc.errors[0] if exc.errors else {}
+    location = [str(part) for part in first.get("loc", ()) if part not in ("query", "body", "path", "form")]
+    field = ".".join(location) or None
+    message = _("%(field)s: %(rule)s") % {"field": field or _("request"), "rule": first.get("msg", "")}
+    return api.create_response(
+        request, error_body("validation_error", message, field, errors=exc.errors), status=422
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return api.create_response(
+        request, error_body("not_authenticated", _("Sign in or send a valid bearer token.")), status=401
+    )
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return api.create_response(request, error_body("not_found", _("Not found.")), status=404)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return api.create_response(
+        request, error_body("http_error", str(exc.message)), status=exc.status_code
+    )
+
+
+def register_routers() -> None:
+    """Routers are added here, one module per area, so this file stays the single assembly point."""
+    from .routers import ROUTERS
+
+    for prefix, router in ROUTERS:
+        api.add_router(prefix, router)
+
+
+register_routers()

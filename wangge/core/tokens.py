@@ -1,0 +1,42 @@
+"""API bearer tokens: issued once, stored as a SHA-256, revocable, expiring."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .audit import audit_record
+from .models import ApiToken, User
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_issue(*, user: User) -> tuple[str, ApiToken]:
+    """Create a token for a user who has just proved who they are; returns the raw token once."""
+    raw = "wg_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, key_hash=_hash(raw), prefix=raw[3:11],
+        expires_at=timezone.now() + settings.WANGGE_API_TOKEN_TTL,
+    )
+    audit_record(actor=user, action="auth.token_issue", object_type="api_token", object_id=token.pk)
+    return raw, token
+
+
+def api_token_user(raw: str) -> User | None:
+    """The active user behind a live token, or None. Marks the token used (at most once a minute)."""
+    now = timezone.now()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_hash(raw), revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
