@@ -1,0 +1,5 @@
+import os
+
+# Playwright's sync API runs an event loop in the test thread; Django would then refuse ORM calls
+# made by the test itself. The test thread is not serving requests, so this is safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
