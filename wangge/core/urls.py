@@ -1,7 +1,5 @@
-from django.urls import path
+"""Pages of the kernel: sign-in and accounts, the audit trail, the working-day calendar."""
 
-from . import views
+from .views import accounts, audit, calendar
 
-urlpatterns = [
-    path("", views.home, name="home"),
-]
+urlpatterns = [*accounts.urlpatterns, *audit.urlpatterns, *calendar.urlpatterns]
