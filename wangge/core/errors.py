@@ -21,7 +21,7 @@ class WanggeError(Exception):
         self.detail = detail or {}
 
     def as_dict(self) -> dict:
-        body = {"code": self.code, "message": str(self.message), "field": self.field}
+        body: dict[str, Any] = {"code": self.code, "message": str(self.message), "field": self.field}
         if self.detail:
             body["detail"] = self.detail
         return body

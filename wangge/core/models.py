@@ -1,6 +1,6 @@
 """Kernel models every app may use: accounts, audit trail, revisions, working-day calendar, API tokens."""
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -21,8 +21,6 @@ class User(AbstractUser):
     # A resident's own phone is personal data: encrypted, with a blind index for login lookup.
     phone_encrypted = models.BinaryField(_("phone (encrypted)"), null=True, blank=True, editable=False)
     phone_index = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
-
-    objects = UserManager()
 
     class Meta:
         verbose_name = _("user")

@@ -45,7 +45,7 @@ class RevisionCache(Generic[T]):
                 self._value = self.loader()
                 self._revision = current
             self._checked_at = now
-        return self._value  # type: ignore[return-value]
+        return self._value
 
     def clear(self) -> None:
         self._value = None

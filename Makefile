@@ -1,0 +1,71 @@
+# Wangge: the front door. `make demo` and `make test` work on a fresh machine (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+MANAGE := $(PY) manage.py
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help install static demo serve migrate test test-fast lint fmt bench messages clean
+
+help:
+	@echo "make demo    install, migrate, load the demo street, serve http://127.0.0.1:8000"
+	@echo "make test    install and run the whole suite (unit, API, browser; PostgreSQL if DATABASE_URL is set)"
+	@echo "make bench   run the benchmarks (BENCH_SCALE=small|full), results in bench/results.jsonl"
+	@echo "make lint    ruff + mypy;  make fmt  format the code"
+
+$(UV):
+	$(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
+
+# The venv is rebuilt only when the lock changes, so a second `make demo` starts in seconds.
+$(VENV)/.installed: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+wangge/static/vendor/.copied: node_modules/.installed scripts/copy_static.sh
+	bash scripts/copy_static.sh
+	touch $@
+
+install: $(VENV)/.installed wangge/static/vendor/.copied
+
+static: wangge/static/vendor/.copied
+
+migrate: install
+	@mkdir -p var
+	$(MANAGE) migrate --noinput -v 0
+
+demo: migrate
+	$(MANAGE) wangge_demo
+	$(MANAGE) runserver 127.0.0.1:8000
+
+serve: migrate
+	$(MANAGE) runserver 127.0.0.1:8000
+
+test: install
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy wangge config bench
+
+fmt: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	$(PY) bench/run.py
+
+# Needs GNU gettext (apt: gettext). The compiled .mo is committed so that a fresh machine needs no gettext.
+messages: install
+	cd wangge && ../$(MANAGE) makemessages -l zh_Hans --no-obsolete --add-location file
+	cd wangge && ../$(MANAGE) compilemessages -l zh_Hans
+
+clean:
+	rm -rf $(VENV) node_modules wangge/static/vendor var/static
