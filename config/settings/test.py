@@ -10,3 +10,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": None}
 WANGGE_CACHE_RECHECK_SECONDS = 0.0
 ALLOWED_HOSTS = ["*"]
+# Fixed, public test keys for field encryption and blind indexes (never use these elsewhere).
+WANGGE_FIELD_KEYS = {"1": "ZV1tZFEfhh3AhbL33g42nrNjLimd9bAZWmjJU6gqBIM="}
+WANGGE_FIELD_KEY_VERSION = 1
+WANGGE_BLIND_INDEX_KEY = "eIvcEzIONII6tunk5XzLz51FY/EAEPsxjzfD3lIbmTA="

@@ -1,11 +1,15 @@
-"""Request-wide plumbing: client address for the audit trail, and the session's absolute lifetime."""
+"""Request-wide plumbing: client address for the audit trail, the session's absolute lifetime,
+and service errors turned into status pages."""
 
 import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.shortcuts import render
 
 from .context import client_ip, current_ip
+from .denials import denial_record
+from .errors import WanggeError
 
 SESSION_STARTED_KEY = "wangge_started_at"
 
@@ -34,3 +38,32 @@ class SessionLifetimeMiddleware:
             return self.get_response(request)
         finally:
             current_ip.reset(token)
+
+
+class WanggeErrorMiddleware:
+    """Turns a service error that escaped a page view into its status page, auditing denials.
+
+    NotFound renders 404.html and PermissionDenied 403.html (the same pages Django uses), so an
+    out-of-scope object looks exactly like a missing one; a conflict or a validation failure
+    renders its message. The API has its own handlers (wangge/api/v1.py).
+    """
+
+    TEMPLATES = {404: "404.html", 403: "403.html"}
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, WanggeError):
+            return None
+        denial_record(request=request, exc=exception)
+        template = self.TEMPLATES.get(exception.status, "core/error.html")
+        return render(
+            request,
+            template,
+            {"error": exception, "status": exception.status},
+            status=exception.status,
+        )

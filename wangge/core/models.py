@@ -101,11 +101,28 @@ class CalendarYear(models.Model):
     source = models.CharField(max_length=32, default="chinesecalendar")
     updated_at = models.DateTimeField(auto_now=True)
 
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class CalendarDaySource(models.TextChoices):
+    """Where a day's kind came from; re-seeding from chinesecalendar keeps admin and import rows."""
+
+    CHINESECALENDAR = "chinesecalendar", _("chinesecalendar package")
+    DEFAULT = "default", _("Weekday default")
+    ADMIN = "admin", _("Edited by an admin")
+    IMPORT = "import", _("Imported from a file")
+
 
 class CalendarDay(models.Model):
     date = models.DateField(primary_key=True)
     kind = models.CharField(max_length=20, choices=CalendarDayKind.choices)
     name = models.CharField(max_length=64, blank=True)
+    source = models.CharField(max_length=16, choices=CalendarDaySource.choices,
+                              default=CalendarDaySource.CHINESECALENDAR)
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.kind}"
 
     @property
     def is_workday(self) -> bool:

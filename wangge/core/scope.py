@@ -5,7 +5,9 @@ to units; the actor sees each unit's subtree. Selectors filter with `scope_q`; a
 of scope is reported as NotFound (404), never as a denial that would confirm it exists.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Q
 
@@ -19,7 +21,13 @@ class Actor:
     user: object | None
     grants: tuple[tuple[str, str], ...] = ()  # (role, path)
     is_resident: bool = False
+    # The platform itself (commands, tasks, the demo): passes every permission check.
+    is_system: bool = False
     extra: dict = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def system(cls) -> "Actor":
+        return cls(user=None, is_system=True)
 
     @property
     def is_authenticated(self) -> bool:
@@ -62,3 +70,27 @@ def scope_q(paths, field_name: str = "path") -> Q:
 def require_in_scope(path: str, paths, *, what: str = "object") -> None:
     if not path_in_scope(path, paths):
         raise NotFound(f"{what} not found", code="not_found")
+
+
+# Core cannot import orgs, where roles live, so orgs installs the resolver at start-up
+# (OrgsConfig.ready sets it to wangge.orgs.actors.actor_for). Until then users have no grants.
+ACTOR_RESOLVER: Callable[[Any], Actor] | None = None
+
+
+def actor_for_user(user) -> Actor:
+    """The scope Actor for a user: their grants when orgs is loaded, none otherwise."""
+    if ACTOR_RESOLVER is not None:
+        return ACTOR_RESOLVER(user)
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Actor(user=None)
+    return Actor(user=user, is_resident=getattr(user, "kind", "") == "resident")
+
+
+def request_actor(request) -> Actor:
+    """The actor behind a page or API request, resolved once and kept on the request."""
+    user = getattr(request, "user", None)
+    cached = getattr(request, "_cached_actor", None)
+    if cached is None or cached.user is not user:
+        cached = actor_for_user(user)
+        request._cached_actor = cached
+    return cached

@@ -6,8 +6,10 @@ import secrets
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .audit import audit_record
+from .errors import NotFound
 from .models import ApiToken, User
 
 
@@ -20,7 +22,9 @@ def api_token_issue(*, user: User) -> tuple[str, ApiToken]:
     """Create a token for a user who has just proved who they are; returns the raw token once."""
     raw = "wg_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, key_hash=_hash(raw), prefix=raw[3:11],
+        user=user,
+        key_hash=_hash(raw),
+        prefix=raw[3:11],
         expires_at=timezone.now() + settings.WANGGE_API_TOKEN_TTL,
     )
     audit_record(actor=user, action="auth.token_issue", object_type="api_token", object_id=token.pk)
@@ -28,7 +32,7 @@ def api_token_issue(*, user: User) -> tuple[str, ApiToken]:
 
 
 def api_token_user(raw: str) -> User | None:
-    """The active user behind a live token, or None. Marks the token used (at most once a minute)."""
+    """The active user behind a live token, or None. Marks it used (at most once a minute)."""
     now = timezone.now()
     token = (
         ApiToken.objects.select_related("user")
@@ -40,3 +44,28 @@ def api_token_user(raw: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+@transaction.atomic
+def api_token_revoke(*, actor, raw: str) -> None:
+    """Revoke the acting user's own token (the one the request was made with)."""
+    user = getattr(actor, "user", actor)
+    token = (
+        ApiToken.objects.select_for_update()
+        .filter(key_hash=_hash(raw), user=user, revoked_at__isnull=True)
+        .first()
+    )
+    if token is None:
+        raise NotFound(_("Token not found."), detail={"object_type": "api_token"})
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit_record(
+        actor=user, action="auth.token_revoke", object_type="api_token", object_id=token.pk
+    )
+
+
+def api_tokens_revoke_for_user(*, user: User) -> int:
+    """Revoke every live token of a user (the caller audits why); returns how many."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )

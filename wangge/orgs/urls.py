@@ -1,8 +1,10 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.urls import path
 
-urlpatterns: list = [
-    # Placeholder until the staff home page lands (owned by the pages work).
-    path("", login_required(lambda request: HttpResponse("home")), name="home"),
+from .views import maps, pages
+
+urlpatterns = [
+    path("", pages.home, name="home"),
+    path("map/", maps.map_page, name="orgs_map"),
+    path("map/edit/", maps.map_editor, name="orgs_map_edit"),
+    path("grids/<str:code>/", pages.grid_card_page, name="orgs_grid_card"),
 ]

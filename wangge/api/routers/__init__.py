@@ -1,7 +1,9 @@
 """(prefix, router) pairs mounted under /api/v1/. Add one line per area."""
 
-from . import orgs
+from . import auth, calendar, orgs
 
 ROUTERS = [
     ("/", orgs.router),
+    ("/", auth.router),
+    ("/calendar/", calendar.router),
 ]

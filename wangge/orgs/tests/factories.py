@@ -78,3 +78,56 @@ def make_street() -> Street:
 def grid_worker(street: Street, username: str = "gw_a1") -> User:
     return staff_user(username, Role.GRID_WORKER, street.grid_a1, display_name="王小明",
                       work_phone="13800138001")
+
+
+# --- added for the org services, import and index tests ------------------------------------------
+
+def admin_user(unit: OrgUnit, username: str = "admin_street") -> User:
+    return staff_user(username, Role.ADMIN, unit)
+
+
+def feature(code: str, name: str, kind: str, parent_code: str | None = None,
+            geometry: dict | None = None, **properties) -> dict:
+    """One feature of the org tree GeoJSON format (wangge/orgs/geojson_io.py)."""
+    return {"type": "Feature", "id": code, "geometry": geometry,
+            "properties": {"code": code, "name": name, "kind": kind, "parent_code": parent_code,
+                           "institution": "", "sort_order": 0, **properties}}
+
+
+def collection(features: list[dict]) -> dict:
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _strip(west: float, south: float, east: float, north: float, steps: int = 4) -> dict:
+    """A rectangle with extra vertices on its long sides (neighbours share them exactly)."""
+    lats = [south + (north - south) * k / steps for k in range(steps + 1)]
+    ring = ([[west, lat] for lat in lats] + [[east, lat] for lat in reversed(lats)]
+            + [[west, south]])
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def synthetic_collection(streets: int = 10, communities_per_street: int = 30,
+                         grids_per_community: int = 6) -> dict:
+    """city > district > streets > square communities (~1 km) > strip grids, tiling exactly."""
+    size = 0.01
+    features = [feature("510100000000", "成都市", OrgUnitKind.CITY),
+                feature("510104000000", "锦江区", OrgUnitKind.DISTRICT, "510100000000")]
+    for s in range(streets):
+        street_code = f"510104{s + 1:03d}000"
+        south = 30.50 + s * size
+        features.append(feature(street_code, f"街道{s + 1}", OrgUnitKind.STREET, "510104000000",
+                                box(104.0, south, 104.0 + communities_per_street * size,
+                                    south + size)))
+        for c in range(communities_per_street):
+            community_code = f"{street_code[:9]}{c + 1:03d}"
+            west = 104.0 + c * size
+            features.append(feature(community_code, f"社区{s + 1}-{c + 1}",
+                                    OrgUnitKind.COMMUNITY, street_code,
+                                    box(west, south, west + size, south + size)))
+            edges = [west + size * g / grids_per_community for g in range(grids_per_community)]
+            edges.append(west + size)
+            for g in range(grids_per_community):
+                features.append(feature(f"{community_code}{g + 1:03d}", f"网格{g + 1}",
+                                        OrgUnitKind.GRID, community_code,
+                                        _strip(edges[g], south, edges[g + 1], south + size)))
+    return collection(features)

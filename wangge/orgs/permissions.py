@@ -1,0 +1,127 @@
+"""Who may see and change org units, and the audit rows for writes and denials.
+
+Seeing: any role on an ancestor-or-self of the unit. Changing: the admin role on an
+ancestor-or-self, or the system actor (management commands, the demo generator). A unit the actor
+cannot see is NotFound; one it can see but not change is PermissionDenied. Denials are audited
+after the service's transaction has rolled back (see `denials_audited`), so the row survives.
+"""
+
+import functools
+
+from django.utils.translation import gettext as _
+
+from wangge.core.audit import audit_record
+from wangge.core.errors import NotFound, PermissionDenied, WanggeError
+from wangge.core.models import AuditResult
+from wangge.core.scope import Actor, path_in_scope
+
+from .enums import Role
+
+SYSTEM_USERNAME = "system"
+
+
+def system_actor() -> Actor:
+    """The actor of management commands and the demo generator: everything, everywhere."""
+    return Actor.system()
+
+
+def is_system(actor) -> bool:
+    return bool(getattr(actor, "is_system", False))
+
+
+def visible_paths(actor) -> tuple[str, ...]:
+    """Top paths of what the actor may see ("/" = everything)."""
+    if is_system(actor):
+        return ("/",)
+    return actor.paths()
+
+
+def admin_paths(actor) -> tuple[str, ...]:
+    if is_system(actor):
+        return ("/",)
+    return actor.paths(Role.ADMIN)
+
+
+def can_see(actor, path: str) -> bool:
+    return path_in_scope(path, visible_paths(actor))
+
+
+def can_admin(actor, path: str) -> bool:
+    return path_in_scope(path, admin_paths(actor))
+
+
+def _denial(exc: WanggeError, *, code: str, path: str) -> WanggeError:
+    exc.audit_denial = True  # type: ignore[attr-defined]
+    exc.audit_object = (code, path)  # type: ignore[attr-defined]
+    return exc
+
+
+def require_admin(actor, *, code: str, path: str) -> None:
+    """NotFound when the unit is out of the actor's scope, PermissionDenied when not an admin."""
+    if can_admin(actor, path):
+        return
+    if not can_see(actor, path):
+        raise _denial(
+            NotFound(_("Org unit %(code)s not found.") % {"code": code}, field="code"),
+            code=code,
+            path=path,
+        )
+    raise _denial(
+        PermissionDenied(
+            _("Only an admin of %(code)s or of a unit above it may change it.") % {"code": code},
+            field="code",
+        ),
+        code=code,
+        path=path,
+    )
+
+
+def audit_org(
+    actor,
+    action: str,
+    *,
+    code: str,
+    path: str = "",
+    detail: dict | None = None,
+    result: str = AuditResult.OK,
+) -> None:
+    """One audit row about an org unit. `detail`: codes, kinds and areas, never personal data."""
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="orgs.orgunit",
+        object_id=code,
+        org_path=path,
+        result=result,
+        detail=detail or {},
+        username=SYSTEM_USERNAME if is_system(actor) else "",
+    )
+
+
+def denials_audited(action: str):
+    """Record a permission denial raised inside a service after its transaction rolled back.
+
+    Put it above @transaction.atomic: a row written inside the rolled-back block would vanish.
+    """
+
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except WanggeError as exc:
+                if getattr(exc, "audit_denial", False):
+                    code, path = exc.audit_object  # type: ignore[attr-defined]
+                    audit_org(
+                        kwargs.get("actor"),
+                        action,
+                        code=code,
+                        path=path,
+                        result=AuditResult.DENIED,
+                        detail={"reason": exc.code},
+                    )
+                raise
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,136 @@
+"""Reads of org units for pages and the API. Each takes the actor and returns only its scope;
+a unit out of scope is NotFound, exactly like one that does not exist."""
+
+from django.utils.translation import gettext as _
+
+from wangge.core.errors import NotFound
+from wangge.core.scope import scope_q
+
+from .codes import parent_code_of
+from .enums import GRID_KINDS, OrgUnitKind, Role
+from .grid_index import locate_point
+from .models import OrgUnit, RoleAssignment
+from .permissions import can_see, visible_paths
+
+MAP_KINDS = (OrgUnitKind.COMMUNITY, OrgUnitKind.SECTOR, *GRID_KINDS)
+
+
+def _visible_units(actor):
+    return OrgUnit.objects.filter(scope_q(visible_paths(actor)), is_active=True)
+
+
+def _not_found(code: str) -> NotFound:
+    return NotFound(_("Org unit %(code)s not found.") % {"code": code}, field="code")
+
+
+def org_tree(*, actor) -> list[dict]:
+    """The actor's units as nested {code, name, kind, children}, from its top units down."""
+    rows = list(
+        _visible_units(actor)
+        .order_by("depth", "sort_order", "code")
+        .values_list("code", "name", "kind", "path")
+    )
+    nodes: dict[str, dict] = {}
+    top: list[dict] = []
+    for code, name, kind, path in rows:
+        node = {"code": code, "name": name, "kind": kind, "children": []}
+        nodes[code] = node
+        parent = nodes.get(parent_code_of(path) or "")
+        (parent["children"] if parent is not None else top).append(node)
+    return top
+
+
+def org_unit_get(*, actor, code: str) -> OrgUnit:
+    unit = OrgUnit.objects.select_related("parent").filter(code=code).first()
+    if unit is None or not can_see(actor, unit.path):
+        raise _not_found(code)
+    return unit
+
+
+def grid_counts(*, actor, codes) -> dict[str, dict]:
+    """Households, persons, party members and key populations per grid code.
+
+    Zeros for now: the register (registry app) will fill this in its own issue, keeping this
+    signature so that grid cards and the map need not change.
+    """
+    return {
+        code: {"households": 0, "persons": 0, "party_members": 0, "key_populations": {}}
+        for code in codes
+    }
+
+
+def grid_card(*, actor, code: str) -> dict:
+    """What a grid's card shows: who serves it, how big it is, how many live there."""
+    unit = org_unit_get(actor=actor, code=code)
+    if unit.kind not in GRID_KINDS or not unit.is_active:
+        raise _not_found(code)
+    community = unit.parent
+    if community is not None and community.kind == OrgUnitKind.SECTOR:
+        community = OrgUnit.objects.filter(pk=community.parent_id).first()
+    workers = (
+        RoleAssignment.objects.filter(
+            org_unit=unit, role__in=(Role.GRID_LEADER, Role.GRID_WORKER), user__is_active=True
+        )
+        .select_related("user")
+        .order_by("role", "user__display_name", "user_id")
+    )
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "kind": unit.kind,
+        "institution": unit.institution,
+        "version": unit.version,
+        "community": {"code": community.code, "name": community.name} if community else None,
+        "area_m2": unit.area_m2,
+        "centroid": (
+            [unit.centroid_lng, unit.centroid_lat] if unit.centroid_lng is not None else None
+        ),
+        "grid_workers": [
+            {
+                "name": a.user.display_name or a.user.get_username(),
+                "phone": a.user.work_phone,
+                "role": a.role,
+            }
+            for a in workers
+        ],
+        "counts": grid_counts(actor=actor, codes=[unit.code])[unit.code],
+        "boundary": unit.boundary,
+    }
+
+
+def grid_locate(*, actor, lat: float, lng: float) -> dict:
+    """The card of the grid containing the point; NotFound if none, or if out of scope."""
+    code = locate_point(lng, lat)
+    if code is None:
+        raise NotFound(_("No grid contains this point."), field="lat")
+    try:
+        return grid_card(actor=actor, code=code)
+    except NotFound:
+        raise NotFound(_("No grid contains this point."), field="lat") from None
+
+
+def grids_geojson(*, actor, parent_code: str | None = None) -> dict:
+    """Communities, sectors and grids with a boundary, as one FeatureCollection for the map."""
+    units = _visible_units(actor).filter(kind__in=MAP_KINDS, boundary__isnull=False)
+    if parent_code:
+        parent = org_unit_get(actor=actor, code=parent_code)
+        units = units.filter(path__startswith=parent.path).exclude(pk=parent.pk)
+    rows = units.order_by("path").values_list("code", "name", "kind", "path", "area_m2", "boundary")
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": code,
+                "geometry": boundary,
+                "properties": {
+                    "code": code,
+                    "name": name,
+                    "kind": kind,
+                    "parent_code": parent_code_of(path),
+                    "area_m2": area,
+                },
+            }
+            for code, name, kind, path, area, boundary in rows
+        ],
+    }

@@ -1,0 +1,1 @@
+"""Staff pages of the orgs area: home pages per role, the map, the grid editor, grid cards."""

@@ -1,0 +1,246 @@
+/* The org map: the actor's units as polygons on Leaflet, a grid's card on click, the tree zooms.
+ *
+ * The page embeds its configuration and the first FeatureCollection as JSON (json_script), so the
+ * map draws without a second request and without tiles (the demo needs no network). After an
+ * edit the layer is reloaded from the API. window.wanggeMap is the small interface the grid editor
+ * (grid_editor.js) and the browser tests use.
+ */
+(function () {
+  "use strict";
+
+  var cfg = JSON.parse(document.getElementById("map-config").textContent);
+  var initial = JSON.parse(document.getElementById("map-data").textContent);
+  var cardSlot = document.getElementById("grid-card");
+  var GRID_KINDS = ["grid", "dedicated_grid"];
+
+  var STYLE = {
+    street: { color: "#1e293b", weight: 3, fill: false, interactive: false },
+    community: { color: "#475569", weight: 2, dashArray: "6 4", fillColor: "#94a3b8",
+      fillOpacity: 0.05, interactive: false },
+    sector: { color: "#64748b", weight: 1, dashArray: "2 4", fill: false, interactive: false },
+    grid: { color: "#1d4ed8", weight: 2, fillColor: "#3b82f6", fillOpacity: 0.16 },
+    dedicated_grid: { color: "#7c3aed", weight: 2, fillColor: "#a78bfa", fillOpacity: 0.2 },
+    selected: { weight: 4, color: "#1e3a8a", fillOpacity: 0.34 },
+    problem: { weight: 4, color: "#b42318", fillColor: "#ef4444", fillOpacity: 0.3 },
+  };
+
+  var map = L.map("map", {
+    zoomSnap: 0.25,
+    attributionControl: Boolean(cfg.tile),
+    // The editor snaps and drags vertices on SVG paths; canvas would lose per-layer events.
+    preferCanvas: false,
+  });
+  if (cfg.tile) {
+    var tileOptions = { attribution: cfg.tile.attribution || "", maxZoom: 19 };
+    if (cfg.tile.subdomains) tileOptions.subdomains = cfg.tile.subdomains;
+    L.tileLayer(cfg.tile.url, tileOptions).addTo(map);
+  } else {
+    document.body.classList.add("map-plain");
+  }
+
+  var areaLayer = L.featureGroup().addTo(map); // street, communities, sectors: outlines only
+  var gridLayer = L.featureGroup().addTo(map);
+  var byCode = {};
+  var featuresByCode = {};
+  var selectedCode = null;
+  var marked = { codes: [], marker: null };
+  var listeners = { select: [], reload: [] };
+
+  function isGrid(props) {
+    return GRID_KINDS.indexOf(props.kind) >= 0;
+  }
+
+  function baseStyle(props) {
+    return STYLE[props.kind] || STYLE.grid;
+  }
+
+  function restyle(code) {
+    var layer = byCode[code];
+    if (!layer) return;
+    var props = featuresByCode[code].properties;
+    var style = L.extend({}, baseStyle(props));
+    if (code === selectedCode) L.extend(style, STYLE.selected);
+    if (marked.codes.indexOf(code) >= 0) L.extend(style, STYLE.problem);
+    layer.setStyle(style);
+  }
+
+  function draw(collection) {
+    areaLayer.clearLayers();
+    gridLayer.clearLayers();
+    byCode = {};
+    featuresByCode = {};
+    (collection.features || []).forEach(function (feature) {
+      var props = feature.properties || {};
+      if (!feature.geometry || !props.code) return;
+      var layer = L.geoJSON(feature, { style: baseStyle(props) });
+      // One GeoJSON feature gives one inner layer: keep that, so the editor can reshape it.
+      var inner = layer.getLayers()[0];
+      inner.feature = feature;
+      byCode[props.code] = inner;
+      featuresByCode[props.code] = feature;
+      if (isGrid(props)) {
+        inner.bindTooltip(props.name, { permanent: true, direction: "center", className: "grid-label" });
+        inner.on("click", function () {
+          // While the editor draws, a click on a grid is a vertex, not a selection; the event
+          // goes on to the map, where Geoman listens.
+          if (map.pm && map.pm.globalDrawModeEnabled && map.pm.globalDrawModeEnabled()) return;
+          select(props.code, { openCard: true, zoom: false, source: "map" });
+        });
+        gridLayer.addLayer(inner);
+      } else {
+        // Administrative outlines are drawn under the grids and never edited here.
+        inner.options.pmIgnore = true;
+        areaLayer.addLayer(inner);
+      }
+    });
+    if (selectedCode && !byCode[selectedCode]) selectedCode = null;
+    Object.keys(byCode).forEach(restyle);
+  }
+
+  function fitAll() {
+    var bounds = L.latLngBounds([]);
+    [areaLayer, gridLayer].forEach(function (group) {
+      if (group.getLayers().length) bounds.extend(group.getBounds());
+    });
+    if (bounds.isValid()) map.fitBounds(bounds, { padding: [16, 16] });
+    else map.setView([30.05, 103.83], 12); // nothing to show: somewhere sensible, not the ocean
+  }
+
+  function zoomTo(code) {
+    var layer = byCode[code];
+    if (!layer) return false;
+    map.fitBounds(layer.getBounds(), { padding: [24, 24], maxZoom: 17 });
+    return true;
+  }
+
+  function openCard(code) {
+    if (!cardSlot || !cfg.cardUrl) return Promise.resolve();
+    var url = cfg.cardUrl.replace("__CODE__", encodeURIComponent(code));
+    cardSlot.setAttribute("aria-busy", "true");
+    return fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.text();
+      })
+      .then(function (html) {
+        cardSlot.innerHTML = html;
+      })
+      .catch(function () {
+        cardSlot.innerHTML = '<p class="alert alert-error" role="alert"></p>';
+        cardSlot.firstChild.textContent = cfg.i18n.cardFailed;
+      })
+      .finally(function () {
+        cardSlot.removeAttribute("aria-busy");
+      });
+  }
+
+  function markTree(code) {
+    document.querySelectorAll(".tree-unit.is-selected").forEach(function (el) {
+      el.classList.remove("is-selected");
+      el.removeAttribute("aria-current");
+    });
+    var button = document.querySelector('.tree-unit[data-code="' + code + '"]');
+    if (button) {
+      button.classList.add("is-selected");
+      button.setAttribute("aria-current", "true");
+      // Open the branches above it so the selection is visible.
+      for (var el = button.parentElement; el; el = el.parentElement) {
+        if (el.tagName === "DETAILS") el.open = true;
+      }
+    }
+  }
+
+  function select(code, options) {
+    options = options || {};
+    var previous = selectedCode;
+    var feature = featuresByCode[code];
+    selectedCode = feature && isGrid(feature.properties) ? code : null;
+    if (previous) restyle(previous);
+    if (selectedCode) restyle(selectedCode);
+    markTree(code);
+    if (options.zoom) zoomTo(code);
+    var done = options.openCard && feature && isGrid(feature.properties) ? openCard(code) : Promise.resolve();
+    listeners.select.forEach(function (fn) { fn(code, feature, options); });
+    return done;
+  }
+
+  function clearProblem() {
+    var codes = marked.codes;
+    marked.codes = [];
+    codes.forEach(restyle);
+    if (marked.marker) {
+      map.removeLayer(marked.marker);
+      marked.marker = null;
+    }
+  }
+
+  // Show where a rule failed: the other grid in red and a pulsing ring at [lng, lat].
+  function markProblem(detail) {
+    clearProblem();
+    detail = detail || {};
+    ["feature", "other"].forEach(function (key) {
+      if (detail[key] && byCode[detail[key]] && isGrid(featuresByCode[detail[key]].properties)) {
+        marked.codes.push(detail[key]);
+        restyle(detail[key]);
+      }
+    });
+    if (Array.isArray(detail.where) && detail.where.length === 2) {
+      marked.marker = L.circleMarker([detail.where[1], detail.where[0]], {
+        radius: 12, color: "#b42318", weight: 3, fillColor: "#fde047", fillOpacity: 0.8,
+        className: "where-marker", pmIgnore: true, interactive: false,
+      }).addTo(map);
+      if (!map.getBounds().contains(marked.marker.getLatLng())) map.panTo(marked.marker.getLatLng());
+    }
+  }
+
+  function reload() {
+    return fetch(cfg.geojsonUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json();
+      })
+      .then(function (collection) {
+        draw(collection);
+        listeners.reload.forEach(function (fn) { fn(collection); });
+        return collection;
+      });
+  }
+
+  // The tree: a click on a unit zooms to it (and opens a grid's card).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest(".tree-unit");
+    if (!button) return;
+    event.preventDefault();
+    var code = button.getAttribute("data-code");
+    var feature = featuresByCode[code];
+    select(code, { zoom: true, openCard: Boolean(feature && isGrid(feature.properties)), source: "tree" });
+  });
+
+  draw(initial);
+  fitAll();
+  // On a phone the map sits above the panel; the map's size is only right after layout.
+  window.addEventListener("resize", function () { map.invalidateSize(); });
+
+  window.wanggeMap = {
+    map: map,
+    config: cfg,
+    gridLayer: gridLayer,
+    layer: function (code) { return byCode[code] || null; },
+    feature: function (code) { return featuresByCode[code] || null; },
+    codes: function () { return Object.keys(featuresByCode); },
+    selected: function () { return selectedCode; },
+    select: select,
+    openCard: openCard,
+    zoomTo: zoomTo,
+    reload: reload,
+    restyle: restyle,
+    markProblem: markProblem,
+    clearProblem: clearProblem,
+    on: function (name, fn) { listeners[name].push(fn); },
+  };
+
+  if (cfg.focus && featuresByCode[cfg.focus]) {
+    select(cfg.focus, { zoom: true, openCard: isGrid(featuresByCode[cfg.focus].properties) });
+  }
+  document.documentElement.setAttribute("data-map-ready", "true");
+})();
