@@ -43,12 +43,18 @@ def load_city() -> tuple[int, tuple]:
     started = time.perf_counter()
     index = grid_index()
     built = time.perf_counter() - started
-    print(f"city: {communities} communities, {len(index)} grids, {len(collection['features'])} "
-          f"units; generated in {generated:.2f} s, imported in {imported:.2f} s "
-          f"({summary.get('created')} created), index built in {built:.2f} s")
+    print(
+        f"city: {communities} communities, {len(index)} grids, {len(collection['features'])} "
+        f"units; generated in {generated:.2f} s, imported in {imported:.2f} s "
+        f"({summary.get('created')} created), index built in {built:.2f} s"
+    )
     all_bounds = np.array([geom.bounds for geom in index.geoms])
-    bounds = (all_bounds[:, 0].min(), all_bounds[:, 1].min(),
-              all_bounds[:, 2].max(), all_bounds[:, 3].max())
+    bounds = (
+        all_bounds[:, 0].min(),
+        all_bounds[:, 1].min(),
+        all_bounds[:, 2].max(),
+        all_bounds[:, 3].max(),
+    )
     return len(index), bounds
 
 
@@ -76,9 +82,16 @@ def bench_vectorised(bounds: tuple, size: str) -> None:
     if mismatches:
         raise SystemExit(f"locate_points disagrees with the naive loop on {mismatches} points")
 
-    record("grid_locate_points", f"{count:,} points, {size}", count / seconds, "points/s",
-           sample / naive_seconds, 1_000_000, hit_rate=round(hit_rate, 3),
-           baseline_sample=sample)
+    record(
+        "grid_locate_points",
+        f"{count:,} points, {size}",
+        count / seconds,
+        "points/s",
+        sample / naive_seconds,
+        1_000_000,
+        hit_rate=round(hit_rate, 3),
+        baseline_sample=sample,
+    )
 
 
 def bench_api(bounds: tuple, size: str) -> None:
@@ -104,19 +117,27 @@ def bench_api(bounds: tuple, size: str) -> None:
     points = [(float(lngs[i]), float(lats[i])) for i in inside[:requests]]
 
     def locate(point):
-        return client.get("/api/v1/grids/locate", {"lng": f"{point[0]:.7f}",
-                                                   "lat": f"{point[1]:.7f}"})
+        return client.get(
+            "/api/v1/grids/locate", {"lng": f"{point[0]:.7f}", "lat": f"{point[1]:.7f}"}
+        )
 
     def me(_point):
         return client.get("/api/v1/auth/me")
 
     locate_ms = timed_requests(locate, points)
     me_ms = timed_requests(me, points)
-    record("grid_locate_api", f"{len(points):,} requests, {size}", median(locate_ms), "ms",
-           median(me_ms), 2.0, p95_ms=round(percentile(locate_ms, 0.95), 3),
-           baseline_p95_ms=round(percentile(me_ms, 0.95), 3),
-           baseline_endpoint="/api/v1/auth/me", database_queries=queries_per_request(locate,
-                                                                                    points[0]))
+    record(
+        "grid_locate_api",
+        f"{len(points):,} requests, {size}",
+        median(locate_ms),
+        "ms",
+        median(me_ms),
+        2.0,
+        p95_ms=round(percentile(locate_ms, 0.95), 3),
+        baseline_p95_ms=round(percentile(me_ms, 0.95), 3),
+        baseline_endpoint="/api/v1/auth/me",
+        database_queries=queries_per_request(locate, points[0]),
+    )
 
 
 def timed_requests(call, points) -> list[float]:

@@ -91,18 +91,28 @@ def machine() -> dict:
         "database": None,
     }
     with contextlib.suppress(Exception):
+        import sqlite3
+
         from django.db import connection
 
         connection.ensure_connection()
-        version = ".".join(str(part) for part in connection.Database.sqlite_version_info) if (
-            connection.vendor == "sqlite"
-        ) else str(connection.pg_version)
+        if connection.vendor == "sqlite":
+            version = sqlite3.sqlite_version
+        else:
+            version = str(getattr(connection, "pg_version", ""))
         info["database"] = f"{connection.vendor} {version}"
     return info
 
 
-def record(name: str, size: str | int, figure: float, unit: str, baseline: float | None,
-           target: float | None, **extra) -> dict:
+def record(
+    name: str,
+    size: str | int,
+    figure: float,
+    unit: str,
+    baseline: float | None,
+    target: float | None,
+    **extra,
+) -> dict:
     """Append one result line and print it.
 
     `ratio` is the speed-up over the baseline, whichever way the unit points: figure / baseline
@@ -133,8 +143,12 @@ def record(name: str, size: str | int, figure: float, unit: str, baseline: float
     with RESULTS.open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(line, ensure_ascii=False) + "\n")
     verdict = "" if met is None else ("  target met" if met else "  BELOW TARGET")
-    print(f"{name}: {figure:,.4g} {unit} (baseline {baseline:,.4g}, ×{ratio:.2f}; "
-          f"target {target}){verdict}" if baseline else f"{name}: {figure:,.4g} {unit}{verdict}")
+    print(
+        f"{name}: {figure:,.4g} {unit} (baseline {baseline:,.4g}, ×{ratio:.2f}; "
+        f"target {target}){verdict}"
+        if baseline
+        else f"{name}: {figure:,.4g} {unit}{verdict}"
+    )
     return line
 
 
@@ -150,7 +164,7 @@ def best_seconds(work: Callable[[], object], repeat: int = 3) -> float:
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def median(values: list[float]) -> float:

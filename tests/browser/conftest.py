@@ -3,11 +3,13 @@ per test, the live server from pytest-django (transactional database), and a sig
 that passes the TOTP step the way a person would.
 """
 
+import importlib
 import shutil
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -39,6 +41,29 @@ def browser() -> Browser:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+AUDIT_TRIGGERS = importlib.import_module("wangge.core.migrations.0002_audit_append_only")
+
+
+@pytest.fixture(autouse=True)
+def _audit_trail_flushable(live_server):
+    """Let the transactional teardown empty the audit table on SQLite.
+
+    The append-only triggers refuse DELETE, and SQLite's flush deletes (PostgreSQL's TRUNCATE
+    does not fire row triggers). The triggers are dropped just before the flush and put back
+    before the next test, so every test runs with the trail append-only.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        for statement in AUDIT_TRIGGERS.SQLITE:
+            cursor.execute(statement.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1))
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER IF EXISTS core_auditevent_no_update")
+        cursor.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
 
 
 @pytest.fixture

@@ -103,6 +103,11 @@ def login_success_reset(request, *, username: str) -> None:
         axes_reset(ip=request.axes_ip_address, username=username)
 
 
+def active_user(user_id) -> User | None:
+    """The active account with this id (the sign-in flow's own lookup, not a listing)."""
+    return User.objects.filter(pk=user_id, is_active=True).first()
+
+
 def user_session_track(request) -> None:
     """Remember the request's (possibly new) session key for the signed-in user.
 

@@ -113,7 +113,7 @@ def _file_error(message: str) -> ValidationFailed:
     return ValidationFailed(message, code="invalid_file", field="file")
 
 
-def _table(file_name: str, content: bytes) -> list[list[object]]:
+def _table(file_name: str, content: bytes) -> list[list]:
     if len(content) > MAX_FILE_BYTES:
         raise _file_error(_("The file is larger than 1 MB; a holiday schedule is far smaller."))
     suffix = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
@@ -170,7 +170,7 @@ def read_schedule(file_name: str, content: bytes) -> list[ScheduleRow]:
             },
         )
 
-    def cell(row: list[object], key: str) -> object:
+    def value_at(row: list, key: str) -> object:
         position = columns.get(key)
         return row[position] if position is not None and position < len(row) else None
 
@@ -185,8 +185,8 @@ def read_schedule(file_name: str, content: bytes) -> list[ScheduleRow]:
     if len(data) > MAX_ROWS:
         raise _file_error(_("The file has more than %(max)s rows.") % {"max": MAX_ROWS})
     for number, row in data:
-        raw_date, raw_kind = cell(row, "date"), cell(row, "kind")
-        name = "" if _blank(cell(row, "name")) else str(cell(row, "name")).strip()
+        raw_date, raw_kind = value_at(row, "date"), value_at(row, "kind")
+        name = "" if _blank(value_at(row, "name")) else str(value_at(row, "name")).strip()
         day = parse_date(raw_date)
         kind = parse_kind(raw_kind)
         row_errors = []

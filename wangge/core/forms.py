@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .accounts import credentials_check, resident_credentials_check
 from .audit_selectors import AuditFilters
-from .models import AuditResult
+from .models import AuditResult, User
 
 INVALID_LOGIN = _("The username or password is not correct.")
 LOCKED = _("This account is locked after too many failed attempts. Ask an admin to unlock it.")
@@ -29,7 +29,7 @@ class LoginForm(forms.Form):
     def __init__(self, request, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.request = request
-        self.user = None
+        self.user: User | None = None
         self.locked = False
 
     def check(self):
@@ -115,7 +115,7 @@ class PasswordChangeForm(forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if (
             cleaned.get("new_password")
             and cleaned.get("new_password_again")

@@ -2,8 +2,9 @@
 
 Seeing: any role on an ancestor-or-self of the unit. Changing: the admin role on an
 ancestor-or-self, or the system actor (management commands, the demo generator). A unit the actor
-cannot see is NotFound; one it can see but not change is PermissionDenied. Denials are audited
-after the service's transaction has rolled back (see `denials_audited`), so the row survives.
+cannot see is NotFound; one it can see but not change is PermissionDenied. Services record the
+denial with their own action (`denials_audited`, after the transaction has rolled back), for
+every caller: pages, API, tasks. Pages and the API also write `access.denied` (core.denials).
 """
 
 import functools
@@ -18,6 +19,7 @@ from wangge.core.scope import Actor, path_in_scope
 from .enums import Role
 
 SYSTEM_USERNAME = "system"
+OBJECT_TYPE = "orgs.orgunit"
 
 
 def system_actor() -> Actor:
@@ -50,6 +52,16 @@ def can_admin(actor, path: str) -> bool:
     return path_in_scope(path, admin_paths(actor))
 
 
+def unit_not_found(code: str) -> NotFound:
+    """What a missing unit and an out-of-scope unit both look like. The detail lets the page/API
+    denial record (core.denials) name the unit."""
+    return NotFound(
+        _("Org unit %(code)s not found.") % {"code": code},
+        field="code",
+        detail={"object_type": OBJECT_TYPE, "object_id": code},
+    )
+
+
 def _denial(exc: WanggeError, *, code: str, path: str) -> WanggeError:
     exc.audit_denial = True  # type: ignore[attr-defined]
     exc.audit_object = (code, path)  # type: ignore[attr-defined]
@@ -57,19 +69,19 @@ def _denial(exc: WanggeError, *, code: str, path: str) -> WanggeError:
 
 
 def require_admin(actor, *, code: str, path: str) -> None:
-    """NotFound when the unit is out of the actor's scope, PermissionDenied when not an admin."""
+    """NotFound when the unit is out of the actor's scope, PermissionDenied when not an admin.
+
+    The error is marked for `denials_audited`, which records it with the service's action.
+    """
     if can_admin(actor, path):
         return
     if not can_see(actor, path):
-        raise _denial(
-            NotFound(_("Org unit %(code)s not found.") % {"code": code}, field="code"),
-            code=code,
-            path=path,
-        )
+        raise _denial(unit_not_found(code), code=code, path=path)
     raise _denial(
         PermissionDenied(
             _("Only an admin of %(code)s or of a unit above it may change it.") % {"code": code},
             field="code",
+            detail={"object_type": OBJECT_TYPE, "object_id": code},
         ),
         code=code,
         path=path,
@@ -89,7 +101,7 @@ def audit_org(
     audit_record(
         actor=actor,
         action=action,
-        object_type="orgs.orgunit",
+        object_type=OBJECT_TYPE,
         object_id=code,
         org_path=path,
         result=result,
@@ -99,7 +111,8 @@ def audit_org(
 
 
 def denials_audited(action: str):
-    """Record a permission denial raised inside a service after its transaction rolled back.
+    """Record a denial raised inside a service (marked by require_admin, or a refused import)
+    after the service's transaction rolled back.
 
     Put it above @transaction.atomic: a row written inside the rolled-back block would vanish.
     """

@@ -10,7 +10,7 @@ from .codes import parent_code_of
 from .enums import GRID_KINDS, OrgUnitKind, Role
 from .grid_index import locate_point
 from .models import OrgUnit, RoleAssignment
-from .permissions import can_see, visible_paths
+from .permissions import can_see, unit_not_found, visible_paths
 
 MAP_KINDS = (OrgUnitKind.COMMUNITY, OrgUnitKind.SECTOR, *GRID_KINDS)
 
@@ -19,20 +19,14 @@ def _visible_units(actor):
     return OrgUnit.objects.filter(scope_q(visible_paths(actor)), is_active=True)
 
 
-def _not_found(code: str) -> NotFound:
-    return NotFound(_("Org unit %(code)s not found.") % {"code": code}, field="code")
-
-
 def org_tree(*, actor) -> list[dict]:
     """The actor's units as nested {code, name, kind, children}, from its top units down."""
-    rows = list(
-        _visible_units(actor)
-        .order_by("depth", "sort_order", "code")
-        .values_list("code", "name", "kind", "path")
-    )
+    rows = list(_visible_units(actor).values_list("code", "name", "kind", "path", "sort_order"))
+    # Parents before children; under one parent, departments after the areas.
+    rows.sort(key=lambda r: (r[3].count("/"), r[2] == OrgUnitKind.DEPARTMENT, r[4], r[0]))
     nodes: dict[str, dict] = {}
     top: list[dict] = []
-    for code, name, kind, path in rows:
+    for code, name, kind, path, _order in rows:
         node = {"code": code, "name": name, "kind": kind, "children": []}
         nodes[code] = node
         parent = nodes.get(parent_code_of(path) or "")
@@ -43,7 +37,7 @@ def org_tree(*, actor) -> list[dict]:
 def org_unit_get(*, actor, code: str) -> OrgUnit:
     unit = OrgUnit.objects.select_related("parent").filter(code=code).first()
     if unit is None or not can_see(actor, unit.path):
-        raise _not_found(code)
+        raise unit_not_found(code)
     return unit
 
 
@@ -63,7 +57,7 @@ def grid_card(*, actor, code: str) -> dict:
     """What a grid's card shows: who serves it, how big it is, how many live there."""
     unit = org_unit_get(actor=actor, code=code)
     if unit.kind not in GRID_KINDS or not unit.is_active:
-        raise _not_found(code)
+        raise unit_not_found(code)
     community = unit.parent
     if community is not None and community.kind == OrgUnitKind.SECTOR:
         community = OrgUnit.objects.filter(pk=community.parent_id).first()

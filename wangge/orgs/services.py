@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from shapely.geometry import Polygon, shape
 from shapely.ops import split, unary_union
 
-from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
 from wangge.core.models import AccountKind
 from wangge.core.revisions import revision_bump
 
@@ -42,6 +42,7 @@ from .permissions import (
     denials_audited,
     is_system,
     require_admin,
+    unit_not_found,
 )
 from .rules import grid_placement_errors
 
@@ -95,7 +96,7 @@ def _locked_unit(code: str) -> OrgUnit:
         .first()
     )
     if unit is None:
-        raise NotFound(_("Org unit %(code)s not found.") % {"code": code}, field="code")
+        raise unit_not_found(code)
     return unit
 
 
@@ -472,9 +473,7 @@ def _snap(geom, reference):
 def _role_target(actor, *, user, role: str, org_unit_code: str) -> OrgUnit:
     unit = OrgUnit.objects.filter(code=org_unit_code).first()
     if unit is None:
-        raise NotFound(
-            _("Org unit %(code)s not found.") % {"code": org_unit_code}, field="org_unit_code"
-        )
+        raise unit_not_found(org_unit_code)
     require_admin(actor, code=unit.code, path=unit.path)
     if role not in Role.values:
         raise ValidationFailed(

@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 import pytest
 import xlsxwriter
+from django.core.management import CommandError, call_command
 
 from wangge.core.calendar import (
     CalendarNotCovered,
@@ -324,3 +325,30 @@ def test_year_days_for_signed_in_users_only(worker_actor):
     assert caught.value.field == "year"
     with pytest.raises(NotFound):
         calendar_year_days(actor=Actor(user=None), year=2026)
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_seed_command_restores_a_damaged_day_as_the_system(capsys):
+    CalendarDay.objects.filter(date=date(2026, 10, 1)).update(kind="workday")
+    call_command("wangge_calendar_seed")
+    assert CalendarDay.objects.get(date=date(2026, 10, 1)).kind == "holiday"
+    assert "23 years seeded (2004-2026)" in capsys.readouterr().out
+    assert AuditEvent.objects.get(action="calendar.seed").actor_username == "system"
+
+
+@pytest.mark.django_db
+def test_import_command_reports_bad_rows_and_imports_good_files(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,kind\n2027-01-01,holiday\n2027-01-05,weekend\n", encoding="utf-8")
+    with pytest.raises(CommandError):
+        call_command("wangge_calendar_import", str(bad))
+    assert "row 3\tkind" in capsys.readouterr().err
+    assert not CalendarYear.objects.filter(year=2027).exists()
+    good = tmp_path / "2027.csv"
+    good.write_text(HOLIDAYS_2027_CSV, encoding="utf-8")
+    call_command("wangge_calendar_import", str(good))
+    assert "years added: 2027" in capsys.readouterr().out
+    assert CalendarYear.objects.filter(year=2027).exists()

@@ -309,3 +309,13 @@ def test_actor_hook_resolves_roles_from_core(street, admin):
     actor = actor_for_user(admin)
     assert actor.has_role(Role.ADMIN) and actor.paths() == (street.street.path,)
     assert not actor_for_user(None).is_authenticated
+
+
+def test_sign_in_pages_render(client, db):
+    page = client.get(reverse("login"))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'name="username"' in body and 'autocomplete="current-password"' in body
+    assert reverse("resident_login") in body
+    assert client.get(reverse("login_totp")).url == reverse("login")  # nothing pending
+    assert client.get(reverse("totp_enrol")).url == reverse("login")

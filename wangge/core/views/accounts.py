@@ -11,7 +11,7 @@ import time
 from axes.helpers import get_lockout_response
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model, update_session_auth_hash
+from django.contrib.auth import BACKEND_SESSION_KEY, update_session_auth_hash
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from ..accounts import (
+    active_user,
     lockout_clear,
     lockout_list,
     login_failure_record,
@@ -45,6 +46,7 @@ from ..forms import (
     PasswordChangeForm,
     ResidentLoginForm,
 )
+from ..models import User
 from ..scope import request_actor
 from ..twofactor import (
     totp_device_for,
@@ -81,14 +83,14 @@ def _pending_begin(request, user, next_url: str) -> None:
     }
 
 
-def _pending(request) -> tuple[object | None, dict]:
+def _pending(request) -> tuple[User | None, dict]:
     """The user between the password and code steps, or the signed-in user needing a code."""
     state = request.session.get(PENDING_KEY)
     if state:
-        user = get_user_model().objects.filter(pk=state["user_id"], is_active=True).first()
+        user = active_user(state["user_id"])
         fresh = time.time() - state["at"] <= PENDING_SECONDS
         if user is not None and fresh and user.get_session_auth_hash() == state["hash"]:
-            user.backend = state["backend"]
+            user.backend = state["backend"]  # type: ignore[attr-defined]
             return user, state
         request.session.pop(PENDING_KEY, None)
     if request.user.is_authenticated and not request.user.is_verified():
@@ -119,6 +121,7 @@ def login_view(request):
     form = LoginForm(request, data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         user = form.user
+        assert user is not None  # a valid form always carries the user
         request.session.pop(PENDING_KEY, None)
         if totp_required(user):
             _pending_begin(request, user, next_url)

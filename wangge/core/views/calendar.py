@@ -34,7 +34,7 @@ from ..errors import NotFound, ValidationFailed
 from ..models import CalendarDay, CalendarDayKind
 from ..scope import request_actor
 
-KIND_SHORT = {
+KIND_SHORT: dict[str, object] = {
     CalendarDayKind.WORKDAY: "",
     CalendarDayKind.WEEKEND: gettext_lazy("Off"),
     CalendarDayKind.HOLIDAY: gettext_lazy("Holiday"),

@@ -65,7 +65,10 @@ def test_stored_boundaries_are_the_generated_ones(tmp_path):
             assert shape(stored[code]).equals_exact(shape(geometry), 0)
     # the stored areas add up too: grids tile their community
     for community in OrgUnit.objects.filter(kind="community"):
-        grid_area = sum(OrgUnit.objects.filter(parent=community).values_list("area_m2", flat=True))
+        grid_area = sum(
+            area or 0.0
+            for area in OrgUnit.objects.filter(parent=community).values_list("area_m2", flat=True)
+        )
         assert grid_area == pytest.approx(community.area_m2, rel=1e-4)
 
 
@@ -179,6 +182,21 @@ def test_only_the_system_may_load_or_reset(tmp_path):
     with pytest.raises(PermissionDenied):
         demo_load(actor=actor, seed=3)
     assert snapshot() == before
+
+
+def test_refuses_to_load_over_a_city_it_did_not_load(tmp_path):
+    from django.core.management.base import CommandError
+
+    from wangge.orgs.tests.factories import make_street
+
+    make_street()  # the factories' own 眉山市 tree
+    before = snapshot()
+    with pytest.raises(CommandError, match="--reset"):
+        run(tmp_path)
+    assert snapshot() == before
+    output, _records = run(tmp_path, "--reset")
+    assert "Loaded" in output
+    assert OrgUnit.objects.filter(kind="community").count() == 5
 
 
 def test_bad_scale_is_refused(tmp_path):

@@ -8,6 +8,8 @@ from collections import Counter, defaultdict
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import shape
 
 from wangge.demo import names
@@ -156,6 +158,15 @@ def test_every_level_tiles_its_parent_exactly(demo):
     assert_exact_tiling(demo)
 
 
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**32 - 1), scale=st.sampled_from([None, 12, 40]))
+def test_any_seed_gives_an_exact_tiling_of_valid_polygons(seed, scale):
+    collection = generate_city(seed=seed, scale=scale)
+    assert_exact_tiling(collection)
+    for code, geom in geometries(collection).items():
+        assert geom.is_valid and geom.geom_type == "Polygon", code
+
+
 def test_geometries_are_valid_single_polygons_near_meishan(demo):
     for code, geom in geometries(demo).items():
         assert geom.is_valid, code
@@ -210,7 +221,7 @@ def test_scaled_city_is_big_quick_and_still_exact(big):
 
 def test_names_are_unique_among_siblings(big):
     collection, _ = big
-    seen = defaultdict(set)
+    seen: dict[str, set[str]] = defaultdict(set)
     for feature in collection["features"]:
         props = feature["properties"]
         assert props["name"] not in seen[props["parent_code"]], props

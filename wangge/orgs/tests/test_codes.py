@@ -15,8 +15,10 @@ COMMUNITY = "511402001001"
 
 
 def ok(code, kind, parent_code=COMMUNITY, community_code=COMMUNITY):
-    return code_error(code=code, kind=kind, parent_code=parent_code,
-                      community_code=community_code) is None
+    return (
+        code_error(code=code, kind=kind, parent_code=parent_code, community_code=community_code)
+        is None
+    )
 
 
 @pytest.mark.parametrize("kind", ["city", "district", "street", "community"])
@@ -37,8 +39,9 @@ def test_grid_codes_are_the_community_code_plus_3_digits(kind):
 
 def test_a_grid_under_a_sector_still_uses_the_community_code():
     sector = COMMUNITY + "S01"
-    community = community_code_for(kind="grid", parent_kind="sector", parent_code=sector,
-                                   grandparent_code=COMMUNITY)
+    community = community_code_for(
+        kind="grid", parent_kind="sector", parent_code=sector, grandparent_code=COMMUNITY
+    )
     assert community == COMMUNITY
     assert ok(COMMUNITY + "001", "grid", parent_code=sector, community_code=community)
     assert not ok(sector + "001", "grid", parent_code=sector, community_code=community)
@@ -60,21 +63,24 @@ def test_error_names_feature_field_and_rule():
     assert "3 digits" in str(error.message)
 
 
-@pytest.mark.parametrize(("kind", "parent_kind", "allowed"), [
-    ("city", None, True),
-    ("city", "city", False),
-    ("district", "city", True),
-    ("street", None, False),
-    ("community", "street", True),
-    ("community", "district", False),
-    ("grid", "community", True),
-    ("grid", "sector", True),
-    ("grid", "street", False),
-    ("dedicated_grid", "sector", True),
-    ("sector", "community", True),
-    ("department", "street", True),
-    ("department", "grid", False),
-])
+@pytest.mark.parametrize(
+    ("kind", "parent_kind", "allowed"),
+    [
+        ("city", None, True),
+        ("city", "city", False),
+        ("district", "city", True),
+        ("street", None, False),
+        ("community", "street", True),
+        ("community", "district", False),
+        ("grid", "community", True),
+        ("grid", "sector", True),
+        ("grid", "street", False),
+        ("dedicated_grid", "sector", True),
+        ("sector", "community", True),
+        ("department", "street", True),
+        ("department", "grid", False),
+    ],
+)
 def test_parent_kinds(kind, parent_kind, allowed):
     error = parent_kind_error(code="x", kind=kind, parent_kind=parent_kind)
     assert (error is None) == allowed
@@ -90,9 +96,11 @@ def test_path_is_parent_path_plus_code():
     assert parent_code_of("/511400000000/") is None
 
 
-@given(prefix=st.from_regex(r"\d{12}", fullmatch=True),
-       suffix=st.from_regex(r"\d{3}", fullmatch=True),
-       other=st.from_regex(r"\d{12}", fullmatch=True))
+@given(
+    prefix=st.from_regex(r"\d{12}", fullmatch=True),
+    suffix=st.from_regex(r"\d{3}", fullmatch=True),
+    other=st.from_regex(r"\d{12}", fullmatch=True),
+)
 def test_grid_code_rule_holds_for_any_community(prefix, suffix, other):
     assert ok(prefix + suffix, OrgUnitKind.GRID, community_code=prefix)
     assert ok(prefix + suffix, OrgUnitKind.GRID, community_code=other) == (other == prefix)

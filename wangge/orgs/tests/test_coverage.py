@@ -29,7 +29,9 @@ def test_a_fully_covered_street_has_no_findings():
     make_street()
     report = coverage_report(actor=system_actor())
     assert [(r["community"], r["gaps"], r["overlaps"]) for r in report] == [
-        ("511402001001", [], []), ("511402001002", [], [])]
+        ("511402001001", [], []),
+        ("511402001002", [], []),
+    ]
 
 
 def test_a_gap_and_an_overlap_are_found_with_their_areas():

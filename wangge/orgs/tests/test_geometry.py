@@ -43,24 +43,29 @@ def test_projection_round_trips():
 
 
 def test_multipolygon_is_accepted():
-    data = {"type": "MultiPolygon", "coordinates": [box(0, 0, 1, 1)["coordinates"],
-                                                     box(2, 0, 3, 1)["coordinates"]]}
+    data = {
+        "type": "MultiPolygon",
+        "coordinates": [box(0, 0, 1, 1)["coordinates"], box(2, 0, 3, 1)["coordinates"]],
+    }
     assert parse_boundary(data, feature="x").geom_type == "MultiPolygon"
 
 
-@pytest.mark.parametrize("data", [
-    None,
-    [],
-    {"coordinates": []},
-    {"type": "Polygon"},
-    {"type": "Polygon", "coordinates": []},
-    {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0]]]},
-    {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]},
-    {"type": "Polygon", "coordinates": [[[0, 0], [1, "a"], [1, 1], [0, 0]]]},
-    {"type": "Polygon", "coordinates": [[[0, 0], [1, float("nan")], [1, 1], [0, 0]]]},
-    {"type": "Polygon", "coordinates": [[[0, 0], [1, True], [1, 1], [0, 0]]]},
-    {"type": "Polygon", "coordinates": [[0, 0, 1, 1]]},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        [],
+        {"coordinates": []},
+        {"type": "Polygon"},
+        {"type": "Polygon", "coordinates": []},
+        {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0]]]},
+        {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]},
+        {"type": "Polygon", "coordinates": [[[0, 0], [1, "a"], [1, 1], [0, 0]]]},
+        {"type": "Polygon", "coordinates": [[[0, 0], [1, float("nan")], [1, 1], [0, 0]]]},
+        {"type": "Polygon", "coordinates": [[[0, 0], [1, True], [1, 1], [0, 0]]]},
+        {"type": "Polygon", "coordinates": [[0, 0, 1, 1]]},
+    ],
+)
 def test_malformed_geojson_is_refused(data):
     assert refused(data).code == "geojson_malformed"
 
@@ -73,24 +78,33 @@ def test_other_geometry_types_are_refused(kind):
 
 
 def test_lat_lng_out_of_range_names_the_position():
-    error = refused({"type": "Polygon",
-                     "coordinates": [[[30.5, 104.0], [30.6, 104.0], [30.6, 104.1], [30.5, 104.0]]]})
+    error = refused(
+        {
+            "type": "Polygon",
+            "coordinates": [[[30.5, 104.0], [30.6, 104.0], [30.6, 104.1], [30.5, 104.0]]],
+        }
+    )
     assert error.code == "coordinates_out_of_range"
     assert error.detail["where"] == [30.5, 104.0]
 
 
 def test_self_intersection_says_where():
-    bowtie = {"type": "Polygon",
-              "coordinates": [[[104.0, 30.5], [104.02, 30.52], [104.02, 30.5], [104.0, 30.52],
-                               [104.0, 30.5]]]}
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [
+            [[104.0, 30.5], [104.02, 30.52], [104.02, 30.5], [104.0, 30.52], [104.0, 30.5]]
+        ],
+    }
     error = refused(bowtie)
     assert error.code == "self_intersection"
     assert error.detail["where"] == pytest.approx([104.01, 30.51])
 
 
 def test_a_hole_outside_its_shell_is_an_invalid_geometry():
-    data = {"type": "Polygon", "coordinates": [box(0, 0, 1, 1)["coordinates"][0],
-                                               box(2, 2, 3, 3)["coordinates"][0]]}
+    data = {
+        "type": "Polygon",
+        "coordinates": [box(0, 0, 1, 1)["coordinates"][0], box(2, 2, 3, 3)["coordinates"][0]],
+    }
     assert refused(data).code == "geometry_invalid"
 
 
@@ -104,13 +118,16 @@ def test_normalised_geojson_round_trips_through_shapely():
     assert normalise(data) == to_geojson(parse_boundary(data, feature="x"))
 
 
-@pytest.mark.parametrize("data", [
-    None,
-    {"type": "Polygon", "coordinates": []},
-    {"type": "LineString", "coordinates": [[0, 0]]},
-    {"type": "LineString", "coordinates": [[0, 0], [0, 0]]},
-    {"type": "LineString", "coordinates": [[0, 0], [0, 200]]},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {"type": "Polygon", "coordinates": []},
+        {"type": "LineString", "coordinates": [[0, 0]]},
+        {"type": "LineString", "coordinates": [[0, 0], [0, 0]]},
+        {"type": "LineString", "coordinates": [[0, 0], [0, 200]]},
+    ],
+)
 def test_bad_split_lines_are_refused(data):
     with pytest.raises(ValidationFailed) as caught:
         parse_line(data, feature="g")

@@ -43,16 +43,22 @@ def test_a_point_on_a_shared_border_goes_to_the_lowest_code(street):
 def test_the_index_is_rebuilt_after_a_boundary_change(street):
     actor = actor_for(admin_user(street.street))
     assert locate_point(104.005, 30.515) == street.grid_a1.code
-    org_unit_update(actor=actor, code=street.grid_a1.code, version=1,
-                    boundary=box(104.00, 30.50, 104.01, 30.51))
+    org_unit_update(
+        actor=actor, code=street.grid_a1.code, version=1, boundary=box(104.00, 30.50, 104.01, 30.51)
+    )
     assert locate_point(104.005, 30.515) is None
     assert locate_point(104.005, 30.505) == street.grid_a1.code
 
 
 def test_a_merged_away_grid_leaves_the_index(street):
     actor = actor_for(admin_user(street.street))
-    grid_merge(actor=actor, code=street.grid_a1.code, other_code=street.grid_a2.code,
-               version=1, other_version=1)
+    grid_merge(
+        actor=actor,
+        code=street.grid_a1.code,
+        other_code=street.grid_a2.code,
+        version=1,
+        other_version=1,
+    )
     assert street.grid_a2.code not in set(grid_index().codes)
     assert locate_point(104.015, 30.51) == street.grid_a1.code
 
@@ -64,15 +70,20 @@ def test_rows_changed_behind_the_services_are_noticed(street):
 
 
 def test_nan_and_far_away_points_find_no_grid(street):
-    codes = locate_points(np.array([np.nan, 0.0, 104.005, np.inf]),
-                          np.array([30.51, 0.0, np.nan, 30.51]))
+    codes = locate_points(
+        np.array([np.nan, 0.0, 104.005, np.inf]), np.array([30.51, 0.0, np.nan, 30.51])
+    )
     assert list(codes) == [None, None, None, None]
     assert locate_points(np.array([]), np.array([])).shape == (0,)
 
 
 def test_vectorised_equals_naive_on_random_points():
-    org_tree_import(actor=system_actor(), feature_collection=synthetic_collection(
-        streets=3, communities_per_street=4, grids_per_community=5))
+    org_tree_import(
+        actor=system_actor(),
+        feature_collection=synthetic_collection(
+            streets=3, communities_per_street=4, grids_per_community=5
+        ),
+    )
     index = grid_index()
     rng = np.random.default_rng(20260101)
     west, south, east, north = 103.99, 30.49, 104.05, 30.54
@@ -86,18 +97,24 @@ def test_vectorised_equals_naive_on_random_points():
     naive = [index.locate_point_naive(x, y) for x, y in zip(lngs, lats, strict=True)]
     assert list(found) == naive
     assert [index.locate_point(x, y) for x, y in zip(lngs, lats, strict=True)] == naive
-    assert [locate_point_naive(x, y) for x, y in zip(lngs[:20], lats[:20], strict=True)] == naive[:20]
+    assert [locate_point_naive(x, y) for x, y in zip(lngs[:20], lats[:20], strict=True)] == naive[
+        :20
+    ]
     assert 0.3 < np.mean(found != None) < 1  # noqa: E711
 
 
 @settings(max_examples=60, deadline=None)
-@given(points=st.lists(st.tuples(st.floats(103.99, 104.05), st.floats(30.49, 30.53)),
-                       min_size=1, max_size=50))
+@given(
+    points=st.lists(
+        st.tuples(st.floats(103.99, 104.05), st.floats(30.49, 30.53)), min_size=1, max_size=50
+    )
+)
 def test_vectorised_equals_naive_property(points):
     index = _small_index()
     lngs, lats = np.array(points).T
     assert list(index.locate_points(lngs, lats)) == [
-        index.locate_point_naive(x, y) for x, y in points]
+        index.locate_point_naive(x, y) for x, y in points
+    ]
 
 
 _INDEX = {}
@@ -106,10 +123,10 @@ _INDEX = {}
 def _small_index() -> GridIndex:
     """An index built straight from the synthetic features (no database needed per example)."""
     if "index" not in _INDEX:
-        features = synthetic_collection(streets=2, communities_per_street=3,
-                                        grids_per_community=4)["features"]
-        rows = [(f["id"], "", f["geometry"]) for f in features
-                if f["properties"]["kind"] == "grid"]
+        features = synthetic_collection(streets=2, communities_per_street=3, grids_per_community=4)[
+            "features"
+        ]
+        rows = [(f["id"], "", f["geometry"]) for f in features if f["properties"]["kind"] == "grid"]
         _INDEX["index"] = GridIndex.build(rows)
     return _INDEX["index"]
 

@@ -99,14 +99,44 @@ def test_every_error_is_reported_naming_its_feature_and_nothing_is_written():
     # A grid that sticks 0.002° east out of its community (over nothing else).
     by_code["510104001001002"]["geometry"] = box(104.005, 30.50, 104.012, 30.51)
     # A third grid over the first one.
-    fc["features"].append(feature("510104001001003", "重叠网格", "grid", "510104001001",
-                                  box(104.000, 30.50, 104.002, 30.51)))
-    fc["features"].append(feature("510104001001004", "自交网格", "grid", "510104001001",
-                                  {"type": "Polygon", "coordinates": [[
-                                      [104.0, 30.5], [104.001, 30.501], [104.001, 30.5],
-                                      [104.0, 30.501], [104.0, 30.5]]]}))
-    fc["features"].append(feature("510104001001005", "坏数据", "grid", "510104001001",
-                                  {"type": "Polygon", "coordinates": [[[104.0, 30.5]]]}))
+    fc["features"].append(
+        feature(
+            "510104001001003",
+            "重叠网格",
+            "grid",
+            "510104001001",
+            box(104.000, 30.50, 104.002, 30.51),
+        )
+    )
+    fc["features"].append(
+        feature(
+            "510104001001004",
+            "自交网格",
+            "grid",
+            "510104001001",
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [
+                        [104.0, 30.5],
+                        [104.001, 30.501],
+                        [104.001, 30.5],
+                        [104.0, 30.501],
+                        [104.0, 30.5],
+                    ]
+                ],
+            },
+        )
+    )
+    fc["features"].append(
+        feature(
+            "510104001001005",
+            "坏数据",
+            "grid",
+            "510104001001",
+            {"type": "Polygon", "coordinates": [[[104.0, 30.5]]]},
+        )
+    )
     fc["features"].append(feature("510104001002001", "孤儿网格", "grid", "510104001002"))
     fc["features"].append(feature("510104001001001", "重复", "grid", "510104001001"))
     fc["features"].append(feature("5101040010010", "短代码", "grid", "510104001001"))
@@ -145,33 +175,48 @@ def test_a_broken_file_is_one_clear_error():
 
 def test_a_new_grid_may_not_overlap_a_stored_one():
     street = make_street()
-    errors = import_errors(collection([
-        feature("511402001001003", "新网格", "grid", street.community_a.code,
-                box(104.005, 30.50, 104.006, 30.51)),
-    ]))
+    errors = import_errors(
+        collection(
+            [
+                feature(
+                    "511402001001003",
+                    "新网格",
+                    "grid",
+                    street.community_a.code,
+                    box(104.005, 30.50, 104.006, 30.51),
+                ),
+            ]
+        )
+    )
     assert errors[0]["code"] == "grid_overlap" and errors[0]["other"] == street.grid_a1.code
 
 
 def test_the_import_cannot_move_or_retype_a_unit():
     street = make_street()
-    moved = feature(street.grid_a1.code, "x", "grid", street.community_b.code,
-                    street.grid_a1.boundary)
+    moved = feature(
+        street.grid_a1.code, "x", "grid", street.community_b.code, street.grid_a1.boundary
+    )
     retyped = feature(street.community_b.code, "x", "street", street.street.code)
     codes = {(e["feature"], e["code"]) for e in import_errors(collection([moved, retyped]))}
-    assert codes == {(street.grid_a1.code, "parent_change"),
-                     (street.community_b.code, "kind_change")}
+    assert codes == {
+        (street.grid_a1.code, "parent_change"),
+        (street.community_b.code, "kind_change"),
+    }
 
 
 def test_an_admin_imports_only_inside_their_scope_and_denials_are_audited():
     street = make_street()
     actor = actor_for(admin_user(street.community_a, "admin_a"))
-    mine = feature(street.grid_a1.code, "改名", "grid", street.community_a.code,
-                   street.grid_a1.boundary)
-    theirs = feature(street.grid_b1.code, "改名", "grid", street.community_b.code,
-                     street.grid_b1.boundary)
+    mine = feature(
+        street.grid_a1.code, "改名", "grid", street.community_a.code, street.grid_a1.boundary
+    )
+    theirs = feature(
+        street.grid_b1.code, "改名", "grid", street.community_b.code, street.grid_b1.boundary
+    )
     errors = import_errors(collection([mine, theirs]), actor=actor)
-    assert [(e["feature"], e["code"]) for e in errors] == [(street.grid_b1.code,
-                                                             "permission_denied")]
+    assert [(e["feature"], e["code"]) for e in errors] == [
+        (street.grid_b1.code, "permission_denied")
+    ]
     assert audit_rows("orgs.tree_import", "denied").count() == 1
     assert org_tree_import(actor=actor, feature_collection=collection([mine]))["updated"] == 1
 

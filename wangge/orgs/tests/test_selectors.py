@@ -29,11 +29,16 @@ def test_the_tree_starts_at_the_actors_top_units_in_one_query(street, django_ass
     actor = actor_for(admin_user(street.street))
     with django_assert_num_queries(1):
         tree = org_tree(actor=actor)
-    assert codes(tree) == [(street.street.code, [
-        (street.community_a.code, [(street.grid_a1.code, []), (street.grid_a2.code, [])]),
-        (street.community_b.code, [(street.grid_b1.code, []), (street.grid_b2.code, [])]),
-        (street.department.code, []),
-    ])]
+    assert codes(tree) == [
+        (
+            street.street.code,
+            [
+                (street.community_a.code, [(street.grid_a1.code, []), (street.grid_a2.code, [])]),
+                (street.community_b.code, [(street.grid_b1.code, []), (street.grid_b2.code, [])]),
+                (street.department.code, []),
+            ],
+        )
+    ]
     assert tree[0]["kind"] == "street" and tree[0]["name"] == street.street.name
 
 
@@ -56,8 +61,9 @@ def test_out_of_scope_unit_is_not_found(street):
 
 def test_grid_card_lists_workers_and_counts(street):
     worker = grid_worker(street)
-    staff_user("leader", Role.GRID_LEADER, street.grid_a1, display_name="李组长",
-               work_phone="13900139000")
+    staff_user(
+        "leader", Role.GRID_LEADER, street.grid_a1, display_name="李组长", work_phone="13900139000"
+    )
     card = grid_card(actor=actor_for(worker), code=street.grid_a1.code)
     assert card["code"] == street.grid_a1.code and card["kind"] == "grid"
     assert card["community"] == {"code": street.community_a.code, "name": street.community_a.name}
@@ -65,8 +71,12 @@ def test_grid_card_lists_workers_and_counts(street):
         {"name": "李组长", "phone": "13900139000", "role": "grid_leader"},
         {"name": "王小明", "phone": "13800138001", "role": "grid_worker"},
     ]
-    assert card["counts"] == {"households": 0, "persons": 0, "party_members": 0,
-                              "key_populations": {}}
+    assert card["counts"] == {
+        "households": 0,
+        "persons": 0,
+        "party_members": 0,
+        "key_populations": {},
+    }
     assert card["boundary"] == street.grid_a1.boundary
 
 
@@ -94,10 +104,18 @@ def test_grids_geojson_is_the_actors_map_layer(street):
     actor = actor_for(staff_user("cs", Role.COMMUNITY_STAFF, street.community_a))
     layer = grids_geojson(actor=actor)
     assert [f["id"] for f in layer["features"]] == [
-        street.community_a.code, street.grid_a1.code, street.grid_a2.code]
+        street.community_a.code,
+        street.grid_a1.code,
+        street.grid_a2.code,
+    ]
     props = layer["features"][1]["properties"]
-    assert props == {"code": street.grid_a1.code, "name": street.grid_a1.name, "kind": "grid",
-                     "parent_code": street.community_a.code, "area_m2": None}
+    assert props == {
+        "code": street.grid_a1.code,
+        "name": street.grid_a1.name,
+        "kind": "grid",
+        "parent_code": street.community_a.code,
+        "area_m2": None,
+    }
     admin = actor_for(admin_user(street.street))
     only_b = grids_geojson(actor=admin, parent_code=street.community_b.code)
     assert [f["id"] for f in only_b["features"]] == [street.grid_b1.code, street.grid_b2.code]

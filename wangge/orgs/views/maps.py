@@ -14,7 +14,7 @@ from wangge.core.decorators import staff_role_required
 from wangge.core.scope import request_actor
 
 from ..enums import OrgUnitKind, Role
-from ..permissions import can_admin
+from ..permissions import admin_paths
 from ..selectors import grids_geojson
 from .overview import scope_overview
 
@@ -68,17 +68,18 @@ def _i18n() -> dict:
 
 
 def _parent_choices(actor, overview) -> list[dict]:
-    """Communities and sectors the admin may add grids to, with the code prefix of their grids."""
+    """Communities and sectors the admin may add grids to, with the code prefix of their grids.
+
+    The tree starts at the actor's own top units, so a unit is the admin's when it or one of its
+    ancestors in the tree is a unit the admin role is bound to.
+    """
+    admin_codes = {path.rstrip("/").rsplit("/", 1)[-1] for path in admin_paths(actor)}
     choices = []
     for node in overview.communities():
-        if not node.has_boundary:
-            continue
         community = node.community() if node.kind == OrgUnitKind.SECTOR else node
-        if community is None:
+        if not node.has_boundary or community is None:
             continue
-        # The tree holds no paths, so check admin rights by the community's ancestry of codes.
-        path = "/" + "/".join(_ancestry(node)) + "/"
-        if can_admin(actor, path):
+        if admin_codes & set(_ancestry(node)) or "" in admin_codes:
             choices.append({"code": node.code, "name": node.name, "kind": node.kind,
                             "prefix": community.code})
     return choices
@@ -89,7 +90,7 @@ def _ancestry(node) -> list[str]:
     while node is not None:
         codes.append(node.code)
         node = node.parent
-    return list(reversed(codes))
+    return codes
 
 
 def _render_map(request, *, editable: bool):

@@ -22,6 +22,7 @@ from wangge.orgs.models import OrgUnit
 
 from ...generator import DEFAULT_SEED
 from ...loader import demo_accounts, demo_load, demo_reset, demo_state
+from ...names import CITY
 
 # (role, URL name, why start there): printed after the table.
 FIRST_CLICKS = (
@@ -75,6 +76,15 @@ class Command(BaseCommand):
                 deleted = demo_reset(actor=actor)
                 self.stdout.write(_("Deleted %(n)d demo units.") % {"n": deleted})
             state = demo_state()
+            if state is None and OrgUnit.objects.filter(code=CITY[0]).exists():
+                # Someone's own 眉山市 tree: loading would overwrite it, so ask for --reset.
+                raise CommandError(
+                    _(
+                        "Org unit %(code)s exists but was not loaded by this command; run with "
+                        "--reset to replace that tree with the demo city."
+                    )
+                    % {"code": CITY[0]}
+                )
             if state is None:
                 records = demo_load(actor=actor, seed=seed, scale=scale)
                 self.stdout.write(

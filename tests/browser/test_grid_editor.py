@@ -1,0 +1,108 @@
+"""The issue's "done when": an admin signs in with TOTP, opens the map, draws a grid that overlaps
+a neighbour and is refused with a message naming the overlap, reshapes it to fit and saves it.
+
+The shape is drawn and reshaped with the mouse on the map canvas, the way an admin does it; the
+saves go through the page's buttons to the real API and services.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from wangge.core.scope import Actor
+from wangge.core.twofactor import totp_device_create
+from wangge.orgs.enums import Role
+from wangge.orgs.models import OrgUnit
+from wangge.orgs.tests.factories import make_street, staff_user
+
+from .conftest import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+NEW_CODE = "511402001001002"
+
+
+def lnglat_to_page(page, lng: float, lat: float) -> tuple[float, float]:
+    """Where a map coordinate is on the page, in CSS pixels."""
+    point = page.evaluate(
+        "([lng, lat]) => { const m = window.wanggeMap.map;"
+        " const p = m.latLngToContainerPoint([lat, lng]);"
+        " const r = m.getContainer().getBoundingClientRect();"
+        " return [r.left + p.x, r.top + p.y]; }",
+        [lng, lat],
+    )
+    return point[0], point[1]
+
+
+def click_at(page, lng: float, lat: float) -> None:
+    x, y = lnglat_to_page(page, lng, lat)
+    page.mouse.click(x, y)
+    page.wait_for_timeout(60)
+
+
+def drag(page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    x0, y0 = lnglat_to_page(page, *start)
+    x1, y1 = lnglat_to_page(page, *end)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x0 + (x1 - x0) * step / 10, y0 + (y1 - y0) * step / 10)
+    page.mouse.up()
+    page.wait_for_timeout(60)
+
+
+@pytest.fixture
+def admin_street():
+    street = make_street()
+    # Free the east half of community A (104.01-104.02) so that a new grid has room there.
+    OrgUnit.objects.filter(code=street.grid_a2.code).delete()
+    admin = staff_user("admin_street", Role.ADMIN, street.street, display_name="李管理")
+    totp_device_create(actor=Actor.system(), user=admin)
+    return street, admin
+
+
+def test_admin_draws_overlapping_grid_is_refused_then_reshapes_and_saves(page, admin_street):
+    street, admin = admin_street
+    sign_in(page, admin)
+
+    page.get_by_role("link", name=re.compile("Map|地图")).first.click()
+    page.locator("html[data-map-ready=true]").wait_for()
+    page.get_by_role("link", name=re.compile("Edit grids|编辑网格")).click()
+    page.locator("html[data-editor-ready=true]").wait_for()
+
+    page.select_option("#new-parent", street.community_a.code)
+    page.fill("#new-code", "002")
+    page.fill("#new-name", "三苏新网格")
+    page.click("#btn-draw")
+    # A square reaching 5 m... well into grid A1 (whose east edge is at 104.01).
+    corners = [(104.006, 30.504), (104.016, 30.504), (104.016, 30.516), (104.006, 30.516)]
+    for corner in corners:
+        click_at(page, *corner)
+    click_at(page, *corners[0])  # clicking the first corner again closes the polygon
+    expect(page.locator("html")).to_have_attribute("data-editor-mode", "drawn")
+
+    page.click("#btn-create")
+    error = page.locator("#editor-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text(street.grid_a1.code)
+    expect(error).to_contain_text(re.compile("overlap|重叠"))
+    assert not OrgUnit.objects.filter(code=NEW_CODE).exists()
+    # The place of the overlap is marked on the map.
+    expect(page.locator("path.where-marker")).to_have_count(1)
+
+    # Reshape: pull the two western corners east of grid A1's edge, then save again.
+    drag(page, corners[0], (104.0115, 30.504))
+    drag(page, corners[3], (104.0115, 30.516))
+    page.click("#btn-create")
+    expect(page.locator("#editor-status")).to_contain_text(re.compile("saved|保存"))
+    expect(error).to_be_hidden()
+
+    grid = OrgUnit.objects.get(code=NEW_CODE)
+    assert grid.name == "三苏新网格"
+    assert grid.parent_id == street.community_a.pk
+    west = min(lng for lng, _lat in grid.boundary["coordinates"][0])
+    assert 104.0105 < west < 104.0125
+    # The layer was reloaded from the server: the new grid is on the map, with its label.
+    assert page.evaluate(f"window.wanggeMap.layer('{NEW_CODE}') !== null")
+    expect(page.locator(".grid-label", has_text="三苏新网格")).to_have_count(1)
