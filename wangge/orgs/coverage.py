@@ -21,15 +21,15 @@ from .selectors import org_unit_get
 
 def coverage_report(*, actor, community_code: str | None = None) -> list[dict]:
     """Per community in the actor's scope: {"community", "gaps": [...], "overlaps": [...]}."""
-    communities = OrgUnit.objects.filter(
+    found = OrgUnit.objects.filter(
         kind=OrgUnitKind.COMMUNITY, is_active=True, boundary__isnull=False
     )
     if community_code:
         unit = org_unit_get(actor=actor, code=community_code)
-        communities = communities.filter(pk=unit.pk)
+        found = found.filter(pk=unit.pk)
     else:
-        communities = communities.filter(scope_q(visible_paths(actor)))
-    communities = list(communities.order_by("path"))
+        found = found.filter(scope_q(visible_paths(actor)))
+    communities = list(found.order_by("path"))
     grids = _grids_by_community(communities)
     return [_community_report(c, grids.get(c.code, [])) for c in communities]
 

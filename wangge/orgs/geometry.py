@@ -10,6 +10,7 @@ helps, the place ([lng, lat]) and the area in m².
 import math
 import re
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 import numpy as np
 import shapely
@@ -22,7 +23,7 @@ EARTH_RADIUS_M = 6_371_008.8
 AREA_TYPES = ("Polygon", "MultiPolygon")
 _WHERE = re.compile(r"\[\s*(-?[\d.eE+-]+)\s+(-?[\d.eE+-]+)")
 
-Areal = Polygon | MultiPolygon
+Areal: TypeAlias = Polygon | MultiPolygon
 
 
 def invalid(
@@ -114,7 +115,7 @@ def _polygon_coords(polygon: Polygon) -> list:
     return [[[float(x), float(y)] for x, y in ring.coords] for ring in rings]
 
 
-def normalise(data: dict) -> dict:
+def normalise(data: Any) -> dict:
     """The stored form of a valid boundary: only type and coordinates, numbers as floats."""
 
     def walk(value):
@@ -277,7 +278,7 @@ def parse_line(data, *, feature: str, field: str = "line") -> LineString:
 # --- checks between geometries (all in one projection's metres) --------------------------------
 
 
-def outside_part(inner_m, outer_m, outer_buffered_m) -> tuple[float, object] | None:
+def outside_part(inner_m, outer_m, outer_buffered_m) -> tuple[float, Any] | None:
     """How much of `inner_m` lies outside `outer_m`, if any of it lies beyond the tolerance buffer.
 
     Returns (area sticking out in m², a metric point inside the part beyond the tolerance).
@@ -290,7 +291,7 @@ def outside_part(inner_m, outer_m, outer_buffered_m) -> tuple[float, object] | N
     return float(inner_m.difference(outer_m).area), beyond.representative_point()
 
 
-def pairwise_overlaps(geoms_m: list, min_area_m2: float) -> list[tuple[int, int, object]]:
+def pairwise_overlaps(geoms_m: list, min_area_m2: float) -> list[tuple[int, int, Any]]:
     """(i, j, intersection) for every pair i < j whose overlap is at least `min_area_m2`."""
     if len(geoms_m) < 2:
         return []

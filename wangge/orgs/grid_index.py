@@ -16,7 +16,8 @@ STRtree.query on points ~1.1M points/s including shapely.points; the bins ~5M po
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import shapely
@@ -45,11 +46,12 @@ class GridIndex:
     origin: tuple[float, float] = (0.0, 0.0)
     step: tuple[float, float] = (1.0, 1.0)
     shape: tuple[int, int] = (0, 0)  # (bins along x, bins along y)
-    offsets: np.ndarray | None = None
-    cand: np.ndarray | None = None
+    offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    cand: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _far: tuple[float, float] = (0.0, 0.0)
 
     @classmethod
-    def build(cls, rows: list[tuple[str, str, dict]], fingerprint: tuple = ()) -> "GridIndex":
+    def build(cls, rows: list[tuple[str, str, Any]], fingerprint: tuple = ()) -> "GridIndex":
         rows = sorted(rows)
         geoms = np.array([shape(boundary) for _code, _path, boundary in rows], dtype=object)
         shapely.prepare(geoms)

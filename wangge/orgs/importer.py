@@ -123,7 +123,8 @@ def _read_features(collection, errors: _Errors) -> list[Row]:
             )
         )
         return []
-    rows, seen = [], {}
+    rows: list[Row] = []
+    seen: dict[str, str] = {}
     for index, feature in enumerate(collection["features"]):
         row = _read_feature(index, feature, errors)
         if row is None:
@@ -173,7 +174,7 @@ def _read_feature(index: int, feature, errors: _Errors) -> Row | None:
         )
         return None
     code = code.strip()
-    kind = props.get("kind")
+    kind = str(props.get("kind") or "")
     if kind_error(code=code, kind=kind):
         errors.add(kind_error(code=code, kind=kind))
         return None
@@ -237,15 +238,17 @@ class _State:
         return code in self.rows or (code in self.existing and self.existing[code].is_active)
 
     def kind(self, code: str | None) -> str | None:
-        if code in self.rows:
-            return self.rows[code].kind
-        return self.existing[code].kind if self.known(code) else None
+        if code is None or not self.known(code):
+            return None
+        return self.rows[code].kind if code in self.rows else self.existing[code].kind
 
     def parent(self, code: str | None) -> str | None:
+        if code is None:
+            return None
         if code in self.rows:
             return self.rows[code].parent_code
         unit = self.existing.get(code)
-        return unit.parent.code if unit is not None and unit.parent_id else None
+        return unit.parent.code if unit is not None and unit.parent is not None else None
 
     def path(self, code: str, seen: frozenset = frozenset()) -> str | None:
         if code in self.existing:
@@ -292,7 +295,7 @@ def _check_row(actor, row: Row, state: _State, errors: _Errors) -> None:
         return
     unit = state.existing.get(row.code)
     if unit is not None:
-        current_parent = unit.parent.code if unit.parent_id else None
+        current_parent = unit.parent.code if unit.parent is not None else None
         if current_parent != row.parent_code:
             errors.add(
                 _error(
@@ -455,7 +458,7 @@ def apply_plan(plan: ImportPlan) -> dict:
                 code=row.code,
                 name=row.name,
                 kind=row.kind,
-                parent=units.get(row.parent_code),
+                parent=units.get(row.parent_code) if row.parent_code else None,
                 path=row.path,
                 depth=row.path.count("/") - 2,
                 boundary=row.boundary,

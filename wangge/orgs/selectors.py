@@ -60,7 +60,7 @@ def grid_card(*, actor, code: str) -> dict:
         raise unit_not_found(code)
     community = unit.parent
     if community is not None and community.kind == OrgUnitKind.SECTOR:
-        community = OrgUnit.objects.filter(pk=community.parent_id).first()
+        community = community.parent
     workers = (
         RoleAssignment.objects.filter(
             org_unit=unit, role__in=(Role.GRID_LEADER, Role.GRID_WORKER), user__is_active=True

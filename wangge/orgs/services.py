@@ -322,14 +322,15 @@ def grid_split(
     _require_active(unit)
     _require_grid(unit)
     _require_version(unit, version)
-    community = community_of(unit)
+    parent, community = unit.parent, community_of(unit)
+    assert parent is not None  # a grid always sits under a community or a sector
     _raise_first(
         [
             name_error(code=new_code, name=new_name),
             code_error(
                 code=new_code,
                 kind=unit.kind,
-                parent_code=unit.parent.code,
+                parent_code=parent.code,
                 community_code=community.code if community else None,
             ),
         ]
@@ -364,8 +365,8 @@ def grid_split(
         code=new_code,
         name=new_name.strip(),
         kind=unit.kind,
-        parent=unit.parent,
-        path=unit_path(unit.parent.path, new_code),
+        parent=parent,
+        path=unit_path(parent.path, new_code),
         depth=unit.depth,
         boundary=to_geojson(other),
         institution=unit.institution,

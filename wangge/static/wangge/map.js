@@ -13,13 +13,16 @@
   var cardSlot = document.getElementById("grid-card");
   var GRID_KINDS = ["grid", "dedicated_grid"];
 
+  // Outlines of streets, communities and sectors lie above the grids (in their own pane, which
+  // lets clicks through), so community borders stay visible over the grids that fill them.
   var STYLE = {
-    street: { color: "#1e293b", weight: 3, fill: false, interactive: false },
-    community: { color: "#475569", weight: 2, dashArray: "6 4", fillColor: "#94a3b8",
-      fillOpacity: 0.05, interactive: false },
-    sector: { color: "#64748b", weight: 1, dashArray: "2 4", fill: false, interactive: false },
-    grid: { color: "#1d4ed8", weight: 2, fillColor: "#3b82f6", fillOpacity: 0.16 },
-    dedicated_grid: { color: "#7c3aed", weight: 2, fillColor: "#a78bfa", fillOpacity: 0.2 },
+    street: { pane: "wangge-outlines", color: "#0f172a", weight: 4, fill: false, interactive: false },
+    community: { pane: "wangge-outlines", color: "#334155", weight: 3, dashArray: "8 5", fill: false,
+      interactive: false },
+    sector: { pane: "wangge-outlines", color: "#64748b", weight: 2, dashArray: "2 4", fill: false,
+      interactive: false },
+    grid: { color: "#2563eb", weight: 1.5, fillColor: "#3b82f6", fillOpacity: 0.14 },
+    dedicated_grid: { color: "#7c3aed", weight: 1.5, fillColor: "#a78bfa", fillOpacity: 0.22 },
     selected: { weight: 4, color: "#1e3a8a", fillOpacity: 0.34 },
     problem: { weight: 4, color: "#b42318", fillColor: "#ef4444", fillOpacity: 0.3 },
   };
@@ -30,6 +33,9 @@
     // The editor snaps and drags vertices on SVG paths; canvas would lose per-layer events.
     preferCanvas: false,
   });
+  var outlinePane = map.createPane("wangge-outlines");
+  outlinePane.style.zIndex = 450;
+  outlinePane.style.pointerEvents = "none";
   if (cfg.tile) {
     var tileOptions = { attribution: cfg.tile.attribution || "", maxZoom: 19 };
     if (cfg.tile.subdomains) tileOptions.subdomains = cfg.tile.subdomains;
@@ -79,7 +85,9 @@
       byCode[props.code] = inner;
       featuresByCode[props.code] = feature;
       if (isGrid(props)) {
-        inner.bindTooltip(props.name, { permanent: true, direction: "center", className: "grid-label" });
+        inner.bindTooltip(shortName(props, collection), {
+          permanent: true, direction: "center", className: "grid-label",
+        });
         inner.on("click", function () {
           // While the editor draws, a click on a grid is a vertex, not a selection; the event
           // goes on to the map, where Geoman listens.
@@ -95,7 +103,38 @@
     });
     if (selectedCode && !byCode[selectedCode]) selectedCode = null;
     Object.keys(byCode).forEach(restyle);
+    fitLabels();
   }
+
+  // "三苏社区第一网格" inside 三苏社区 is labelled "第一网格": the community is drawn around it.
+  function shortName(props, collection) {
+    var parent = (collection.features || []).filter(function (f) {
+      return f.properties && f.properties.code === props.parent_code;
+    })[0];
+    var prefix = parent ? parent.properties.name : "";
+    return prefix && props.name.indexOf(prefix) === 0 && props.name.length > prefix.length
+      ? props.name.slice(prefix.length)
+      : props.name;
+  }
+
+  // Show a grid's label only where the grid is big enough on screen to hold it, so that zoomed
+  // out the map is not a pile of overlapping names; zooming in reveals them.
+  function fitLabels() {
+    if (!map._loaded) return; // no view yet: nothing is on screen to measure
+    gridLayer.eachLayer(function (layer) {
+      var tooltip = layer.getTooltip();
+      if (!tooltip) return;
+      var bounds = layer.getBounds();
+      var nw = map.latLngToContainerPoint(bounds.getNorthWest());
+      var se = map.latLngToContainerPoint(bounds.getSouthEast());
+      var text = String(tooltip.getContent() || "");
+      var fits = (se.x - nw.x) > text.length * 13 + 12 && (se.y - nw.y) > 28;
+      var code = layer.feature.properties.code;
+      if (fits || code === selectedCode) layer.openTooltip();
+      else layer.closeTooltip();
+    });
+  }
+  map.on("zoomend", fitLabels);
 
   function fitAll() {
     var bounds = L.latLngBounds([]);
@@ -157,6 +196,7 @@
     selectedCode = feature && isGrid(feature.properties) ? code : null;
     if (previous) restyle(previous);
     if (selectedCode) restyle(selectedCode);
+    fitLabels();
     markTree(code);
     if (options.zoom) zoomTo(code);
     var done = options.openCard && feature && isGrid(feature.properties) ? openCard(code) : Promise.resolve();
@@ -218,6 +258,7 @@
 
   draw(initial);
   fitAll();
+  fitLabels();
   // On a phone the map sits above the panel; the map's size is only right after layout.
   window.addEventListener("resize", function () { map.invalidateSize(); });
 
