@@ -90,9 +90,11 @@ def page(browser_context) -> Page:
     new_page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     new_page.on(
         "console",
-        lambda msg: problems.append(f"console {msg.type}: {msg.text}")
-        if msg.type == "error" and "status of 4" not in msg.text
-        else None,
+        lambda msg: (
+            problems.append(f"console {msg.type}: {msg.text}")
+            if msg.type == "error" and "status of 4" not in msg.text
+            else None
+        ),
     )
     yield new_page
     assert not problems, problems
@@ -101,7 +103,8 @@ def page(browser_context) -> Page:
 def totp_code(user) -> str:
     """The current code of the user's TOTP device, as the authenticator app would show it."""
     device = TOTPDevice.objects.get(user=user, confirmed=True)
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):0{device.digits}d}"
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    return f"{code:0{device.digits}d}"
 
 
 def sign_in(page: Page, user, password: str = PASSWORD) -> None:

@@ -106,3 +106,79 @@ def test_admin_draws_overlapping_grid_is_refused_then_reshapes_and_saves(page, a
     # The layer was reloaded from the server: the new grid is on the map, with its label.
     assert page.evaluate(f"window.wanggeMap.layer('{NEW_CODE}') !== null")
     expect(page.locator(".grid-label", has_text="三苏新网格")).to_have_count(1)
+
+
+@pytest.fixture
+def admin_only():
+    street = make_street()
+    admin = staff_user("admin_street", Role.ADMIN, street.street, display_name="李管理")
+    totp_device_create(actor=Actor.system(), user=admin)
+    return street, admin
+
+
+def open_editor(page, admin) -> None:
+    sign_in(page, admin)
+    page.goto("/map/edit/")
+    page.locator("html[data-editor-ready=true]").wait_for()
+
+
+def test_admin_splits_a_grid_along_a_drawn_line(page, admin_only):
+    street, admin = admin_only
+    open_editor(page, admin)
+    click_at(page, 104.005, 30.515)  # select grid A1
+    expect(page.locator("#editor-selected")).to_contain_text(street.grid_a1.code)
+
+    page.locator("summary", has_text=re.compile("Split|拆分")).click()
+    page.fill("#split-code", "003")
+    page.fill("#split-name", "三苏第三网格")
+    page.click("#btn-split")
+    expect(page.locator("html")).to_have_attribute("data-editor-mode", "splitting")
+    # A line straight across the grid, from beyond its west edge to beyond its east edge.
+    click_at(page, 103.998, 30.506)
+    click_at(page, 104.012, 30.506)
+    click_at(page, 104.012, 30.506)  # clicking the last point again finishes the line
+    expect(page.locator("html")).to_have_attribute("data-editor-mode", "split-drawn")
+    page.click("#btn-save-split")
+    expect(page.locator("#editor-status")).to_contain_text(re.compile("split|拆分"))
+
+    created = OrgUnit.objects.get(code="511402001001003")
+    kept = OrgUnit.objects.get(code=street.grid_a1.code)
+    assert created.name == "三苏第三网格" and created.parent_id == street.community_a.pk
+    assert kept.area_m2 > created.area_m2  # the larger part keeps the code
+    assert page.evaluate("window.wanggeMap.layer('511402001001003') !== null")
+
+
+def test_admin_merges_two_neighbouring_grids(page, admin_only):
+    street, admin = admin_only
+    open_editor(page, admin)
+    click_at(page, 104.025, 30.51)  # grid B1
+    page.locator("summary", has_text=re.compile("Merge|合并")).click()
+    page.click("#btn-merge")
+    expect(page.locator("html")).to_have_attribute("data-editor-mode", "merging")
+    click_at(page, 104.035, 30.51)  # its neighbour B2
+    expect(page.locator("html")).to_have_attribute("data-editor-mode", "merge-ready")
+    expect(page.locator("#editor-status")).to_contain_text(street.grid_b2.code)
+    page.click("#btn-save-merge")
+    expect(page.locator("#editor-status")).to_contain_text(re.compile("merged|合并"))
+
+    b1 = OrgUnit.objects.get(code=street.grid_b1.code)
+    assert not OrgUnit.objects.get(code=street.grid_b2.code).is_active
+    assert b1.version == 2
+    assert page.evaluate(f"window.wanggeMap.layer('{street.grid_b2.code}') === null")
+
+
+def test_merging_grids_of_different_communities_is_refused_with_the_reason(page, admin_only):
+    street, admin = admin_only
+    open_editor(page, admin)
+    click_at(page, 104.015, 30.51)  # grid A2, beside B1 across the community border
+    page.locator("summary", has_text=re.compile("Merge|合并")).click()
+    page.click("#btn-merge")
+    click_at(page, 104.025, 30.51)  # grid B1
+    page.wait_for_timeout(1000)
+    print(page.evaluate("[document.documentElement.dataset.editorMode, document.getElementById('editor-status').textContent, document.getElementById('editor-error').textContent, window.wanggeMap.selected()]"))
+    page.click("#btn-save-merge")
+    error = page.locator("#editor-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text(street.grid_b1.code)
+    assert OrgUnit.objects.get(code=street.grid_b1.code).is_active
+    assert OrgUnit.objects.get(code=street.grid_a2.code).version == 1

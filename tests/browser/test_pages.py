@@ -109,7 +109,10 @@ def test_screenshots_of_home_and_map(page, browser_context):
     page.evaluate("code => window.wanggeMap.select(code, {openCard: true})", grid.code)
     expect(page.locator("#grid-card article.grid-card")).to_have_attribute("data-code", grid.code)
     count = page.evaluate("window.wanggeMap.codes().length")
-    assert count == OrgUnit.objects.filter(
-        kind__in=("community", "grid", "dedicated_grid"), is_active=True
-    ).count()
+    assert (
+        count
+        == OrgUnit.objects.filter(
+            kind__in=("community", "grid", "dedicated_grid"), is_active=True
+        ).count()
+    )
     screenshot(page, "map.png")

@@ -5,6 +5,8 @@
        "properties": {"code", "name", "kind", "parent_code", "institution", "sort_order"}}]}
 
 Coordinates are [lng, lat] (WGS-84). Features may come in any order; export writes parents first.
+Import upserts by code and the file is the truth for the units it lists: a null geometry clears
+a stored boundary. Units the file does not list are left alone (an import never deletes).
 Importing is services.org_tree_import (validation and planning live in importer.py).
 """
 

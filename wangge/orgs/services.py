@@ -139,6 +139,9 @@ def _check_grid_place(
 ) -> None:
     if community is None:
         return
+    # Lock the community row: two admins drawing grids in one community at the same time are
+    # checked one after the other (PostgreSQL), so neither misses the other's new grid.
+    OrgUnit.objects.select_for_update().filter(pk=community.pk).exists()
     grids = _community_grids(community, exclude=(unit_code, *exclude))
     grids[unit_code] = geom
     _raise_first(
@@ -266,9 +269,9 @@ def org_unit_update(
     if institution is not None and institution != unit.institution:
         unit.institution = institution
         changed.append("institution")
-    new_boundary = normalise(boundary) if boundary is not None else None
-    if boundary is not None and new_boundary != unit.boundary:
-        geom = parse_boundary(boundary, feature=code)
+    geom = parse_boundary(boundary, feature=code) if boundary is not None else None
+    new_boundary = normalise(boundary) if geom is not None else None
+    if geom is not None and new_boundary != unit.boundary:
         _check_boundary_change(unit, geom)
         unit.boundary = new_boundary
         for field, value in geometry_fields(geom).items():
@@ -344,7 +347,9 @@ def grid_split(
         )
     geom = _stored_geom(unit)
     cut = parse_line(line, feature=code)
-    parts = [part for part in split(geom, cut).geoms if isinstance(part, Polygon)] if geom else []
+    # A grid of several polygons is not split: its islands alone would make "two parts".
+    pieces = split(geom, cut).geoms if isinstance(geom, Polygon) else []
+    parts = [part for part in pieces if isinstance(part, Polygon)]
     if len(parts) != 2:
         raise invalid(
             "split_line_invalid",

@@ -246,3 +246,16 @@ def test_coverage_endpoint(admin_client, street):
         street.community_a.code,
         street.community_b.code,
     ]
+
+
+def test_the_openapi_schema_describes_the_orgs_endpoints(worker_client):
+    schema = worker_client.get("/api/v1/openapi.json").json()
+    for path in (
+        "/api/v1/orgs/tree",
+        "/api/v1/grids/locate",
+        "/api/v1/grids/{code}",
+        "/api/v1/orgs/{code}",
+        "/api/v1/grids/{code}/split",
+    ):
+        assert path in schema["paths"], path
+    assert "TreeNode" in schema["components"]["schemas"]

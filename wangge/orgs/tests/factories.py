@@ -16,7 +16,9 @@ PASSWORD = "Grid-Worker-2026"
 def box(west: float, south: float, east: float, north: float) -> dict:
     return {
         "type": "Polygon",
-        "coordinates": [[[west, south], [east, south], [east, north], [west, north], [west, south]]],
+        "coordinates": [
+            [[west, south], [east, south], [east, north], [west, north], [west, south]]
+        ],
     }
 
 

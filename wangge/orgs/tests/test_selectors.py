@@ -121,3 +121,13 @@ def test_grids_geojson_is_the_actors_map_layer(street):
     assert [f["id"] for f in only_b["features"]] == [street.grid_b1.code, street.grid_b2.code]
     with pytest.raises(NotFound):
         grids_geojson(actor=actor, parent_code=street.community_b.code)
+
+
+def test_map_layer_and_grid_card_take_a_fixed_number_of_queries(street, django_assert_num_queries):
+    actor = actor_for(admin_user(street.street))
+    with django_assert_num_queries(1):
+        grids_geojson(actor=actor)
+    for n in range(3):
+        staff_user(f"w{n}", Role.GRID_WORKER, street.grid_a1)
+    with django_assert_num_queries(2):
+        grid_card(actor=actor, code=street.grid_a1.code)

@@ -291,3 +291,16 @@ def test_a_community_admin_cannot_create_outside_the_community(street):
         parent_code=street.community_a.code,
     )
     assert error.code == "unknown_parent"
+
+
+@pytest.mark.parametrize("boundary", [{"type": "Polygon"}, {"coordinates": [1]}, "box", []])
+def test_a_malformed_boundary_is_a_validation_error(street, admin, boundary):
+    error = refused(
+        ValidationFailed,
+        org_unit_update,
+        actor=admin,
+        code=street.grid_a1.code,
+        version=1,
+        boundary=boundary,
+    )
+    assert (error.code, error.field) == ("geojson_malformed", "boundary")

@@ -4,7 +4,7 @@ from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationF
 from wangge.orgs.actors import actor_for
 from wangge.orgs.models import OrgUnit, RoleAssignment
 from wangge.orgs.services import grid_merge, grid_split, role_assign, role_revoke
-from wangge.orgs.tests.factories import admin_user, grid_worker, make_street, staff_user
+from wangge.orgs.tests.factories import admin_user, box, grid_worker, make_street, staff_user
 from wangge.orgs.tests.helpers import audit_rows, boundaries_revision, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -256,3 +256,25 @@ def test_a_community_admin_cannot_grant_roles_elsewhere(street):
     with pytest.raises(ValidationFailed) as caught:
         role_assign(actor=actor, user=user, role="emperor", org_unit_code=street.grid_a1.code)
     assert caught.value.code == "role_unknown"
+
+
+def test_a_grid_of_two_polygons_is_not_split_into_its_islands(street, admin):
+    islands = {
+        "type": "MultiPolygon",
+        "coordinates": [
+            box(104.000, 30.50, 104.004, 30.52)["coordinates"],
+            box(104.006, 30.50, 104.010, 30.52)["coordinates"],
+        ],
+    }
+    OrgUnit.objects.filter(pk=street.grid_a1.pk).update(boundary=islands)
+    error = refused(
+        ValidationFailed,
+        grid_split,
+        actor=admin,
+        code=street.grid_a1.code,
+        version=1,
+        line=line((104.005, 30.49), (104.005, 30.53)),
+        new_code=NEW,
+        new_name="x",
+    )
+    assert error.code == "split_line_invalid"

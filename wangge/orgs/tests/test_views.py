@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -11,7 +13,6 @@ from wangge.core.models import AccountKind, User
 from wangge.core.scope import Actor
 from wangge.core.twofactor import totp_device_create
 from wangge.orgs.enums import OrgUnitKind, Role
-from wangge.orgs.models import OrgUnit
 from wangge.orgs.tests.factories import box, grid_worker, make_street, org_unit, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +79,7 @@ def test_home_shows_the_section_of_each_role(client, street, role):
     html = response.content.decode()
     assert f'id="{section_id}"' in html
     # Exactly one section: the others belong to roles this user does not hold.
-    assert sum(f'id="{other}"' in html for _u, other in ROLE_UNITS.values()) == 1
+    assert sum(f'id="{other}"' in html for other in {s for _u, s in ROLE_UNITS.values()}) == 1
 
 
 def test_grid_worker_home_shows_own_grid_card_only(client, street):
@@ -153,6 +154,7 @@ def test_anonymous_is_sent_to_sign_in(client):
 
 # --- grid card ----------------------------------------------------------------------------------
 
+
 def test_grid_card_in_scope_and_404_outside(client, street):
     sign_in(client, grid_worker(street))
     own = client.get(reverse("orgs_grid_card", args=[street.grid_a1.code]))
@@ -163,14 +165,17 @@ def test_grid_card_in_scope_and_404_outside(client, street):
         response = client.get(reverse("orgs_grid_card", args=[code]))
         assert response.status_code == 404
         html = response.content.decode()
-        # The 404 page says nothing about what exists: no name, no code.
-        assert street.grid_b1.name not in html and code not in html
+        # The 404 page says nothing about what exists: no name, and no code beyond the URL.
+        main = html[html.index("<main") : html.index("</main>")]
+        assert street.grid_b1.name not in html
+        assert code not in main
 
 
 def test_grid_card_partial_for_the_map(client, street):
     sign_in(client, grid_worker(street))
-    response = client.get(reverse("orgs_grid_card", args=[street.grid_a1.code]),
-                          HTTP_HX_REQUEST="true")
+    response = client.get(
+        reverse("orgs_grid_card", args=[street.grid_a1.code]), HTTP_HX_REQUEST="true"
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in html and 'class="card grid-card"' in html
@@ -184,6 +189,7 @@ def test_a_unit_that_is_not_a_grid_has_no_card(client, street):
 
 
 # --- map and editor ------------------------------------------------------------------------------
+
 
 def test_map_shows_only_the_actors_units(client, street):
     sign_in(client, staff_user("cs", Role.COMMUNITY_STAFF, street.community_b))
@@ -216,14 +222,19 @@ def test_map_tiles_from_settings_with_the_key_filled_in(client, street, settings
     settings.WANGGE_TILE_SUBDOMAINS = "01234567"
     sign_in(client, grid_worker(street))
     tile = map_config(client.get(reverse("orgs_map")))["tile"]
-    assert tile == {"url": "https://t{s}.example.cn/{z}/{x}/{y}.png?tk=abc123",
-                    "attribution": "© Example", "subdomains": "01234567"}
+    assert tile == {
+        "url": "https://t{s}.example.cn/{z}/{x}/{y}.png?tk=abc123",
+        "attribution": "© Example",
+        "subdomains": "01234567",
+    }
 
 
 def test_editor_is_for_admins_only(client, street):
-    for role, unit in ((Role.COMMUNITY_STAFF, street.community_a),
-                       (Role.COMMAND_CENTRE, street.street),
-                       (Role.GRID_WORKER, street.grid_a1)):
+    for role, unit in (
+        (Role.COMMUNITY_STAFF, street.community_a),
+        (Role.COMMAND_CENTRE, street.street),
+        (Role.GRID_WORKER, street.grid_a1),
+    ):
         client.logout()
         sign_in(client, staff_user(f"u_{role}", role, unit))
         response = client.get(reverse("orgs_map_edit"))
@@ -243,6 +254,7 @@ def test_editor_offers_the_admins_communities(client, street):
 
 
 # --- navigation and language ----------------------------------------------------------------
+
 
 def test_navigation_follows_roles(client, street):
     sign_in(client, grid_worker(street))
@@ -269,28 +281,34 @@ def test_language_switch_changes_the_page_language(client, street):
 
 # --- query counts -----------------------------------------------------------------------------
 
+
 def add_grids(street, count: int) -> None:
     """More grids (each with a worker) in community B's west half, to show counts stay flat."""
     community = street.community_b
     for i in range(count):
         west = 104.02 + i * 0.001
-        grid = org_unit(f"{community.code}{100 + i}", f"加密网格{i}", OrgUnitKind.GRID, community,
-                        box(west, 30.50, west + 0.001, 30.501))
+        grid = org_unit(
+            f"{community.code}{100 + i}",
+            f"加密网格{i}",
+            OrgUnitKind.GRID,
+            community,
+            box(west, 30.50, west + 0.001, 30.501),
+        )
         staff_user(f"gw_extra_{i}", Role.GRID_WORKER, grid, work_phone=f"1390000{i:04d}")
 
 
-@pytest.mark.parametrize("role, unit_attr", [
-    (Role.COMMAND_CENTRE, "street"),
-    (Role.COMMUNITY_STAFF, "community_b"),
-    (Role.ADMIN, "street"),
-])
-def test_home_and_map_queries_do_not_grow_with_grids(client, street, role, unit_attr,
-                                                      django_assert_max_num_queries,
-                                                      django_assert_num_queries):
-    sign_in(client, staff_user("u", role, getattr(street, unit_attr)),
-            verified=role == Role.ADMIN)
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+@pytest.mark.parametrize(
+    "role, unit_attr",
+    [
+        (Role.COMMAND_CENTRE, "street"),
+        (Role.COMMUNITY_STAFF, "community_b"),
+        (Role.ADMIN, "street"),
+    ],
+)
+def test_home_and_map_queries_do_not_grow_with_grids(
+    client, street, role, unit_attr, django_assert_max_num_queries
+):
+    sign_in(client, staff_user("u", role, getattr(street, unit_attr)), verified=role == Role.ADMIN)
 
     def count(url: str) -> int:
         with CaptureQueriesContext(connection) as captured:

@@ -55,8 +55,10 @@ def _i18n() -> dict:
         "drawHint": _("Click on the map to place the corners; click the first corner to finish."),
         "drawnHint": _("Drag the corners to adjust the shape, then save the new grid."),
         "editHint": _("Drag the corners to reshape the grid, then save the shape."),
-        "splitHint": _("Draw a line across the grid: click to add points, click the last point "
-                       "again to finish."),
+        "splitHint": _(
+            "Draw a line across the grid: click to add points, click the last point "
+            "again to finish."
+        ),
         "splitDrawnHint": _("Give the new part a code and a name, then save the split."),
         "mergeHint": _("Click the neighbouring grid to merge into the selected one."),
         "mergeReady": _("Merge %(other)s into the selected grid?"),
@@ -80,8 +82,9 @@ def _parent_choices(actor, overview) -> list[dict]:
         if not node.has_boundary or community is None:
             continue
         if admin_codes & set(_ancestry(node)) or "" in admin_codes:
-            choices.append({"code": node.code, "name": node.name, "kind": node.kind,
-                            "prefix": community.code})
+            choices.append(
+                {"code": node.code, "name": node.name, "kind": node.kind, "prefix": community.code}
+            )
     return choices
 
 
@@ -107,15 +110,19 @@ def _render_map(request, *, editable: bool):
         "focus": focus if focus in overview.nodes else None,
         "i18n": _i18n(),
     }
-    return render(request, "orgs/map.html", {
-        "editable": editable,
-        "can_edit": actor.has_role(Role.ADMIN),
-        "tree": overview.roots,
-        "parent_choices": _parent_choices(actor, overview) if editable else [],
-        "map_config": config,
-        "map_data": collection,
-        "tile": config["tile"],
-    })
+    return render(
+        request,
+        "orgs/map.html",
+        {
+            "editable": editable,
+            "can_edit": actor.has_role(Role.ADMIN),
+            "tree": overview.roots,
+            "parent_choices": _parent_choices(actor, overview) if editable else [],
+            "map_config": config,
+            "map_data": collection,
+            "tile": config["tile"],
+        },
+    )
 
 
 @staff_role_required()

@@ -127,9 +127,14 @@ class Overview:
             if summary is not None:
                 for card in summary.grids:
                     totals.add_grid(card)
-        return UnitSummary(code=node.code, name=node.name, kind=node.kind,
-                           kind_label=node.kind_label,
-                           communities=[s for s in summaries if s is not None], totals=totals)
+        return UnitSummary(
+            code=node.code,
+            name=node.name,
+            kind=node.kind,
+            kind_label=node.kind_label,
+            communities=[s for s in summaries if s is not None],
+            totals=totals,
+        )
 
     def community_summary(self, code: str) -> CommunitySummary | None:
         node = self.nodes.get(code)
@@ -139,20 +144,30 @@ class Overview:
         totals = Totals()
         for card in grids:
             totals.add_grid(card)
-        return CommunitySummary(code=node.code, name=node.name, area_m2=self.areas.get(code),
-                                grids=grids, totals=totals)
+        return CommunitySummary(
+            code=node.code, name=node.name, area_m2=self.areas.get(code), grids=grids, totals=totals
+        )
 
     def communities(self) -> list[TreeNode]:
-        return [node for root in self.roots for node in root.walk()
-                if node.kind in (OrgUnitKind.COMMUNITY, OrgUnitKind.SECTOR)]
+        return [
+            node
+            for root in self.roots
+            for node in root.walk()
+            if node.kind in (OrgUnitKind.COMMUNITY, OrgUnitKind.SECTOR)
+        ]
 
 
 def _tree(rows: list[dict], areas: dict) -> tuple[list[TreeNode], dict[str, TreeNode]]:
     nodes: dict[str, TreeNode] = {}
 
     def build(row: dict, parent: TreeNode | None) -> TreeNode:
-        node = TreeNode(code=row["code"], name=row["name"], kind=row["kind"], parent=parent,
-                        has_boundary=row["code"] in areas)
+        node = TreeNode(
+            code=row["code"],
+            name=row["name"],
+            kind=row["kind"],
+            parent=parent,
+            has_boundary=row["code"] in areas,
+        )
         nodes[node.code] = node
         node.children = [build(child, node) for child in row.get("children", ())]
         return node
@@ -170,11 +185,13 @@ def _grid_staff(actor: Actor, grid_codes: set[str]) -> dict[str, list[dict]]:
             continue
         for grant in entry.grants:
             if grant.role in GRID_STAFF_ROLES and grant.org_unit_code in found:
-                found[grant.org_unit_code].append({
-                    "name": entry.user.display_name or entry.user.get_username(),
-                    "phone": entry.user.work_phone,
-                    "role": grant.role,
-                })
+                found[grant.org_unit_code].append(
+                    {
+                        "name": entry.user.display_name or entry.user.get_username(),
+                        "phone": entry.user.work_phone,
+                        "role": grant.role,
+                    }
+                )
     order = {role: i for i, role in enumerate(GRID_STAFF_ROLES)}
     for people in found.values():
         people.sort(key=lambda person: (order.get(person["role"], 9), person["name"]))
@@ -188,8 +205,10 @@ def scope_overview(actor: Actor, *, with_geometry: dict | None = None) -> Overvi
     the boundaries are read once.
     """
     collection = with_geometry if with_geometry is not None else grids_geojson(actor=actor)
-    areas = {feature["properties"]["code"]: feature["properties"].get("area_m2")
-             for feature in collection["features"]}
+    areas = {
+        feature["properties"]["code"]: feature["properties"].get("area_m2")
+        for feature in collection["features"]
+    }
     roots, nodes = _tree(org_tree(actor=actor), areas)
     grid_nodes = [node for node in nodes.values() if node.is_grid]
     counts = grid_counts(actor=actor, codes=[node.code for node in grid_nodes])

@@ -53,9 +53,11 @@ def _sections(actor, overview) -> list[dict]:
         elif name == "admin":
             section["tree"] = overview.roots
             section["coverage"] = [
-                {**row,
-                 "gap_area": sum(gap["area_m2"] for gap in row["gaps"]),
-                 "overlap_area": sum(overlap["area_m2"] for overlap in row["overlaps"])}
+                {
+                    **row,
+                    "gap_area": sum(gap["area_m2"] for gap in row["gaps"]),
+                    "overlap_area": sum(overlap["area_m2"] for overlap in row["overlaps"]),
+                }
                 for row in coverage_report(actor=actor)
             ]
         sections.append(section)

@@ -27,6 +27,16 @@ from ...names import CITY
 # (role, URL name, why start there): printed after the table.
 FIRST_CLICKS = (
     (
+        Role.GRID_WORKER,
+        "orgs_map",
+        gettext_lazy("the map: click a grid for its card"),
+    ),
+    (
+        Role.ADMIN,
+        "orgs_map_edit",
+        gettext_lazy("the grid editor: draw, reshape, split and merge grids"),
+    ),
+    (
         Role.ADMIN,
         "users",
         gettext_lazy("users and roles; sign in with the password, then the TOTP code"),
