@@ -3,6 +3,7 @@
 from ninja.security import HttpBearer, SessionAuth
 
 from wangge.core.tokens import api_token_user
+from wangge.core.twofactor import totp_required
 
 
 class BearerToken(HttpBearer):
@@ -18,7 +19,17 @@ class BearerToken(HttpBearer):
 
 
 class StaffSession(SessionAuth):
-    """Session auth (with Django's CSRF check on unsafe methods)."""
+    """Session auth (with Django's CSRF check on unsafe methods).
+
+    A session whose user needs two factors counts only once the TOTP step was passed, so that a
+    role granted after sign-in cannot be used through the API without the code.
+    """
+
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        if user and totp_required(user) and not request.user.is_verified():
+            return None
+        return user
 
 
 API_AUTH = [BearerToken(), StaffSession()]

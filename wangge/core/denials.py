@@ -14,7 +14,7 @@ DENIALS = (NotFound, PermissionDenied)
 
 
 def denial_record(*, request, exc: WanggeError) -> None:
-    if not isinstance(exc, DENIALS):
+    if not isinstance(exc, DENIALS) or exc.audited:
         return
     match = getattr(request, "resolver_match", None)
     detail = {"code": exc.code, "status": exc.status, "method": request.method}
@@ -28,3 +28,4 @@ def denial_record(*, request, exc: WanggeError) -> None:
         result=AuditResult.DENIED,
         detail=detail,
     )
+    exc.audited = True

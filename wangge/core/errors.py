@@ -10,6 +10,8 @@ from typing import Any
 class WanggeError(Exception):
     status = 400
     code = "error"
+    # Set once the denial has been written to the audit trail, so that no later layer writes it again.
+    audited = False
 
     def __init__(self, message: Any, *, code: str | None = None, field: str | None = None,
                  detail: dict | None = None) -> None:

@@ -133,6 +133,7 @@ def denials_audited(action: str):
                         result=AuditResult.DENIED,
                         detail={"reason": exc.code},
                     )
+                    exc.audited = True
                 raise
 
         return wrapper
