@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.servers.basehttp import WSGIServer
 from django.db import connection
+from django.test.testcases import LiveServerThread
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -41,6 +43,23 @@ def browser() -> Browser:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+class SerialWSGIServer(WSGIServer):
+    """The live server handling one request at a time, for SQLite in memory.
+
+    There the server shares the test's single connection, and Django's threaded live server
+    would use it from several threads at once (a page's fetches overlap): SQLite then fails
+    at random. One request at a time is what that shared connection can take.
+    """
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connections_override = connections_override
+
+
+if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    LiveServerThread.server_class = SerialWSGIServer
 
 
 AUDIT_TRIGGERS = importlib.import_module("wangge.core.migrations.0002_audit_append_only")

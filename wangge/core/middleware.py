@@ -67,3 +67,17 @@ class WanggeErrorMiddleware:
             {"error": exception, "status": exception.status},
             status=exception.status,
         )
+
+
+class ServerTimingMiddleware:
+    """Adds `Server-Timing: app;dur=<ms>`: the time Django spent on the request, for browsers'
+    dev tools, the load balancer's logs and the benchmarks (which report server time)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.3f}"
+        return response
