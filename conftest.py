@@ -3,3 +3,13 @@ import os
 # Playwright's sync API runs an event loop in the test thread; Django would then refuse ORM calls
 # made by the test itself. The test thread is not serving requests, so this is safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import pytest
+from django.utils import translation
+
+
+@pytest.fixture
+def english():
+    """Messages in English, for tests that check the wording of a rule, not its translation."""
+    with translation.override("en"):
+        yield

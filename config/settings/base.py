@@ -1,10 +1,11 @@
-"""Settings shared by every environment. Values that differ per deployment come from the environment."""
+"""Settings shared by every environment.
+
+Values that differ per deployment come from the environment.
+"""
 
 import os
 from datetime import timedelta
 from pathlib import Path
-
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("WANGGE_VAR_DIR", BASE_DIR / "var"))
@@ -74,7 +75,7 @@ TEMPLATES = [
 
 
 def database_from_env() -> dict:
-    """DATABASE_URL=postgres://user:pass@host:port/name selects PostgreSQL; otherwise SQLite in WAL mode."""
+    """DATABASE_URL=postgres://user:pass@host:port/name selects PostgreSQL; else SQLite (WAL)."""
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql://")):
         from urllib.parse import unquote, urlparse
@@ -144,7 +145,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-# django-axes: 5 failures for one username from one address lock that pair until an admin unlocks it.
+# django-axes: 5 failures for one username from one address lock that pair
+# until an admin unlocks it.
 AXES_FAILURE_LIMIT = 5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = None
@@ -180,7 +182,8 @@ WANGGE_TOTP_ISSUER = os.environ.get("WANGGE_TOTP_ISSUER", "Wangge")
 WANGGE_GRID_TOLERANCE_M = float(os.environ.get("WANGGE_GRID_TOLERANCE_M", "1.0"))
 # Gaps and overlaps smaller than this (m²) are rounding noise, not findings.
 WANGGE_COVERAGE_MIN_AREA_M2 = float(os.environ.get("WANGGE_COVERAGE_MIN_AREA_M2", "1.0"))
-# Map tiles: an XYZ URL template ({z}/{x}/{y}, and {key} replaced by the key); empty = plain background.
+# Map tiles: an XYZ URL template ({z}/{x}/{y}, and {key} replaced by the key);
+# empty = plain background.
 WANGGE_TILE_URL = os.environ.get("WANGGE_TILE_URL", "")
 WANGGE_TILE_KEY = os.environ.get("WANGGE_TILE_KEY", "")
 WANGGE_TILE_ATTRIBUTION = os.environ.get("WANGGE_TILE_ATTRIBUTION", "")

@@ -5,11 +5,13 @@ that passes the TOTP step the way a person would.
 
 import importlib
 import shutil
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.servers.basehttp import WSGIServer
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
 from django.test.testcases import LiveServerThread
 from django_otp.oath import totp
@@ -34,7 +36,7 @@ TIMEOUT_MS = 15_000
 
 
 @pytest.fixture(scope="session")
-def browser() -> Browser:
+def browser() -> Iterator[Browser]:
     # In CI a skipped browser test is a failure, so a missing chromium fails loudly here.
     executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
     if not executable:
@@ -45,21 +47,27 @@ def browser() -> Browser:
         launched.close()
 
 
-class SerialWSGIServer(WSGIServer):
-    """The live server handling one request at a time, for SQLite in memory.
+class OneAtATimeWSGIServer(ThreadedWSGIServer):
+    """The live server for SQLite in memory: a thread per connection, one request at a time.
 
     There the server shares the test's single connection, and Django's threaded live server
-    would use it from several threads at once (a page's fetches overlap): SQLite then fails
-    at random. One request at a time is what that shared connection can take.
+    would use it from several threads at once when a page's fetches overlap; SQLite then fails
+    at random. A lock around the application serialises the requests, while connections still
+    get their own threads (a single-threaded server would stall on Chromium's idle preconnects).
     """
 
-    def __init__(self, *args, connections_override=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.connections_override = connections_override
+    app_lock = threading.Lock()
+
+    def set_app(self, application):
+        def one_at_a_time(environ, start_response):
+            with self.app_lock:
+                return application(environ, start_response)
+
+        super().set_app(one_at_a_time)
 
 
 if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    LiveServerThread.server_class = SerialWSGIServer
+    LiveServerThread.server_class = OneAtATimeWSGIServer  # type: ignore[attr-defined]
 
 
 AUDIT_TRIGGERS = importlib.import_module("wangge.core.migrations.0002_audit_append_only")
@@ -85,11 +93,10 @@ def _audit_trail_flushable(live_server):
         cursor.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
 
 
-@pytest.fixture
-def browser_context(browser, live_server):
+def new_context(browser, live_server, viewport: dict):
     context = browser.new_context(
         base_url=live_server.url,
-        viewport=VIEWPORT,
+        viewport=viewport,
         device_scale_factor=1,
         locale="zh-CN",
         timezone_id="Asia/Shanghai",
@@ -97,14 +104,26 @@ def browser_context(browser, live_server):
         service_workers="block",
     )
     context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
+@pytest.fixture
+def browser_context(browser, live_server):
+    context = new_context(browser, live_server, VIEWPORT)
     yield context
     context.close()
 
 
 @pytest.fixture
-def page(browser_context) -> Page:
-    """A page that fails the test on any uncaught script error or console error."""
-    new_page = browser_context.new_page()
+def phone_context(browser, live_server):
+    """A phone-sized screen, as a grid worker has in the street."""
+    context = new_context(browser, live_server, PHONE_VIEWPORT)
+    yield context
+    context.close()
+
+
+def watched_page(context) -> tuple[Page, list[str]]:
+    new_page = context.new_page()
     problems: list[str] = []
     new_page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     new_page.on(
@@ -115,6 +134,20 @@ def page(browser_context) -> Page:
             else None
         ),
     )
+    return new_page, problems
+
+
+@pytest.fixture
+def page(browser_context) -> Iterator[Page]:
+    """A page that fails the test on any uncaught script error or console error."""
+    new_page, problems = watched_page(browser_context)
+    yield new_page
+    assert not problems, problems
+
+
+@pytest.fixture
+def phone_page(phone_context) -> Iterator[Page]:
+    new_page, problems = watched_page(phone_context)
     yield new_page
     assert not problems, problems
 
@@ -140,6 +173,44 @@ def sign_in(page: Page, user, password: str = PASSWORD) -> None:
         code_form.locator("button[type=submit], input[type=submit]").first.click()
         page.wait_for_load_state("domcontentloaded")
     assert "/login" not in page.url, f"sign-in failed for {user.get_username()}: {page.url}"
+
+
+def settle(page: Page) -> None:
+    """Wait until the map has no request in flight.
+
+    Needed before the test reads the database: with SQLite in memory the live server uses the
+    test's own connection, which must not be used from two threads at once.
+    """
+    page.wait_for_function("() => window.wanggeMap && window.wanggeMap.busy() === 0")
+
+
+def lnglat_to_page(page, lng: float, lat: float) -> tuple[float, float]:
+    """Where a map coordinate is on the page, in CSS pixels."""
+    point = page.evaluate(
+        "([lng, lat]) => { const m = window.wanggeMap.map;"
+        " const p = m.latLngToContainerPoint([lat, lng]);"
+        " const r = m.getContainer().getBoundingClientRect();"
+        " return [r.left + p.x, r.top + p.y]; }",
+        [lng, lat],
+    )
+    return point[0], point[1]
+
+
+def click_at(page, lng: float, lat: float) -> None:
+    x, y = lnglat_to_page(page, lng, lat)
+    page.mouse.click(x, y)
+    page.wait_for_timeout(60)
+
+
+def drag(page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    x0, y0 = lnglat_to_page(page, *start)
+    x1, y1 = lnglat_to_page(page, *end)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x0 + (x1 - x0) * step / 10, y0 + (y1 - y0) * step / 10)
+    page.mouse.up()
+    page.wait_for_timeout(60)
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -14,42 +14,14 @@ from wangge.core.scope import Actor
 from wangge.core.twofactor import totp_device_create
 from wangge.orgs.enums import Role
 from wangge.orgs.models import OrgUnit
+from wangge.orgs.services import org_unit_update
 from wangge.orgs.tests.factories import make_street, staff_user
 
-from .conftest import sign_in
+from .conftest import click_at, drag, screenshot, settle, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NEW_CODE = "511402001001002"
-
-
-def lnglat_to_page(page, lng: float, lat: float) -> tuple[float, float]:
-    """Where a map coordinate is on the page, in CSS pixels."""
-    point = page.evaluate(
-        "([lng, lat]) => { const m = window.wanggeMap.map;"
-        " const p = m.latLngToContainerPoint([lat, lng]);"
-        " const r = m.getContainer().getBoundingClientRect();"
-        " return [r.left + p.x, r.top + p.y]; }",
-        [lng, lat],
-    )
-    return point[0], point[1]
-
-
-def click_at(page, lng: float, lat: float) -> None:
-    x, y = lnglat_to_page(page, lng, lat)
-    page.mouse.click(x, y)
-    page.wait_for_timeout(60)
-
-
-def drag(page, start: tuple[float, float], end: tuple[float, float]) -> None:
-    x0, y0 = lnglat_to_page(page, *start)
-    x1, y1 = lnglat_to_page(page, *end)
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    for step in range(1, 11):
-        page.mouse.move(x0 + (x1 - x0) * step / 10, y0 + (y1 - y0) * step / 10)
-    page.mouse.up()
-    page.wait_for_timeout(60)
 
 
 @pytest.fixture
@@ -83,24 +55,31 @@ def test_admin_draws_overlapping_grid_is_refused_then_reshapes_and_saves(page, a
     expect(page.locator("html")).to_have_attribute("data-editor-mode", "drawn")
 
     page.click("#btn-create")
+    html = page.locator("html")
+    expect(html).to_have_attribute("data-editor-result", "refused")
+    settle(page)
     error = page.locator("#editor-error")
     expect(error).to_be_visible()
     expect(error).to_contain_text(street.grid_a1.code)
     expect(error).to_contain_text(re.compile("overlap|重叠"))
+    expect(error.locator(".error-other")).to_contain_text(street.grid_a1.name)
     assert not OrgUnit.objects.filter(code=NEW_CODE).exists()
     # The place of the overlap is marked on the map.
     expect(page.locator("path.where-marker")).to_have_count(1)
+    screenshot(page, "grid-editor-refusal.png")
 
     # Reshape: pull the two western corners east of grid A1's edge, then save again.
     drag(page, corners[0], (104.0115, 30.504))
     drag(page, corners[3], (104.0115, 30.516))
     page.click("#btn-create")
-    expect(page.locator("#editor-status")).to_contain_text(re.compile("saved|保存"))
+    expect(html).to_have_attribute("data-editor-result", "saved")
     expect(error).to_be_hidden()
+    settle(page)
 
     grid = OrgUnit.objects.get(code=NEW_CODE)
     assert grid.name == "三苏新网格"
     assert grid.parent_id == street.community_a.pk
+    assert grid.boundary is not None
     west = min(lng for lng, _lat in grid.boundary["coordinates"][0])
     assert 104.0105 < west < 104.0125
     # The layer was reloaded from the server: the new grid is on the map, with its label.
@@ -139,11 +118,13 @@ def test_admin_splits_a_grid_along_a_drawn_line(page, admin_only):
     click_at(page, 104.012, 30.506)  # clicking the last point again finishes the line
     expect(page.locator("html")).to_have_attribute("data-editor-mode", "split-drawn")
     page.click("#btn-save-split")
-    expect(page.locator("#editor-status")).to_contain_text(re.compile("split|拆分"))
+    expect(page.locator("html")).to_have_attribute("data-editor-result", "saved")
+    settle(page)
 
     created = OrgUnit.objects.get(code="511402001001003")
     kept = OrgUnit.objects.get(code=street.grid_a1.code)
     assert created.name == "三苏第三网格" and created.parent_id == street.community_a.pk
+    assert kept.area_m2 and created.area_m2
     assert kept.area_m2 > created.area_m2  # the larger part keeps the code
     assert page.evaluate("window.wanggeMap.layer('511402001001003') !== null")
 
@@ -159,7 +140,8 @@ def test_admin_merges_two_neighbouring_grids(page, admin_only):
     expect(page.locator("html")).to_have_attribute("data-editor-mode", "merge-ready")
     expect(page.locator("#editor-status")).to_contain_text(street.grid_b2.code)
     page.click("#btn-save-merge")
-    expect(page.locator("#editor-status")).to_contain_text(re.compile("merged|合并"))
+    expect(page.locator("html")).to_have_attribute("data-editor-result", "saved")
+    settle(page)
 
     b1 = OrgUnit.objects.get(code=street.grid_b1.code)
     assert not OrgUnit.objects.get(code=street.grid_b2.code).is_active
@@ -173,11 +155,64 @@ def test_merging_grids_of_different_communities_is_refused_with_the_reason(page,
     click_at(page, 104.015, 30.51)  # grid A2, beside B1 across the community border
     page.locator("summary", has_text=re.compile("Merge|合并")).click()
     page.click("#btn-merge")
-
+    expect(page.locator("html")).to_have_attribute("data-editor-mode", "merging")
     click_at(page, 104.025, 30.51)  # grid B1
+    expect(page.locator("html")).to_have_attribute("data-editor-mode", "merge-ready")
     page.click("#btn-save-merge")
+    expect(page.locator("html")).to_have_attribute("data-editor-result", "refused")
+    settle(page)
     error = page.locator("#editor-error")
     expect(error).to_be_visible()
     expect(error).to_contain_text(street.grid_b1.code)
     assert OrgUnit.objects.get(code=street.grid_b1.code).is_active
     assert OrgUnit.objects.get(code=street.grid_a2.code).version == 1
+
+
+def test_reshaping_a_grid_someone_else_changed_is_refused_as_a_conflict(page, admin_only):
+    street, admin = admin_only
+    open_editor(page, admin)
+    click_at(page, 104.005, 30.515)  # grid A1
+    page.click("#btn-edit")
+    expect(page.locator("html")).to_have_attribute("data-editor-mode", "editing")
+    settle(page)
+    # Meanwhile another admin renames the grid: its version moves on.
+    org_unit_update(actor=Actor.system(), code=street.grid_a1.code, version=1, name="三苏一网格")
+
+    drag(page, (104.0, 30.52), (104.001, 30.519))  # pull the north-west corner inwards
+    page.click("#btn-save-shape")
+    expect(page.locator("html")).to_have_attribute("data-editor-result", "refused")
+    expect(page.locator("#editor-error")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("data-editor-mode", "idle")
+    settle(page)
+    grid = OrgUnit.objects.get(code=street.grid_a1.code)
+    assert grid.version == 2 and grid.name == "三苏一网格"
+    assert grid.boundary == street.grid_a1.boundary  # the stale shape was not saved
+    # The map now shows the other admin's version.
+    assert (
+        page.evaluate(f"window.wanggeMap.feature('{street.grid_a1.code}').properties.name")
+        == "三苏一网格"
+    )
+
+
+def test_reshaping_a_grid_into_its_neighbour_is_refused_and_can_be_fixed(page, admin_only):
+    street, admin = admin_only
+    open_editor(page, admin)
+    click_at(page, 104.005, 30.515)  # grid A1, whose east edge borders A2 at 104.01
+    page.click("#btn-edit")
+    expect(page.locator("html")).to_have_attribute("data-editor-mode", "editing")
+    drag(page, (104.01, 30.52), (104.013, 30.52))  # push the north-east corner into A2
+    page.click("#btn-save-shape")
+    expect(page.locator("html")).to_have_attribute("data-editor-result", "refused")
+    expect(page.locator("#editor-error")).to_contain_text(street.grid_a2.code)
+    expect(page.locator("html")).to_have_attribute("data-editor-mode", "editing")
+    settle(page)
+    assert OrgUnit.objects.get(code=street.grid_a1.code).version == 1
+
+    drag(page, (104.013, 30.52), (104.008, 30.52))  # pull it back inside, leaving A2 alone
+    page.click("#btn-save-shape")
+    expect(page.locator("html")).to_have_attribute("data-editor-result", "saved")
+    settle(page)
+    grid = OrgUnit.objects.get(code=street.grid_a1.code)
+    assert grid.version == 2
+    assert grid.boundary is not None
+    assert max(lng for lng, _lat in grid.boundary["coordinates"][0]) <= 104.0100001

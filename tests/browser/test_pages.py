@@ -11,8 +11,7 @@ from wangge.orgs.enums import Role
 from wangge.orgs.models import OrgUnit
 from wangge.orgs.tests.factories import grid_worker, make_street, staff_user
 
-from .conftest import screenshot, sign_in
-from .test_grid_editor import click_at
+from .conftest import click_at, screenshot, settle, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -106,8 +105,10 @@ def test_screenshots_of_home_and_map(page, browser_context):
     page.goto("/map/")
     page.locator("html[data-map-ready=true]").wait_for()
     grid = OrgUnit.objects.filter(kind="grid", is_active=True).order_by("code").first()
+    assert grid is not None
     page.evaluate("code => window.wanggeMap.select(code, {openCard: true})", grid.code)
     expect(page.locator("#grid-card article.grid-card")).to_have_attribute("data-code", grid.code)
+    settle(page)
     count = page.evaluate("window.wanggeMap.codes().length")
     assert (
         count
@@ -116,3 +117,26 @@ def test_screenshots_of_home_and_map(page, browser_context):
         ).count()
     )
     screenshot(page, "map.png")
+
+
+def test_phone_layout_menu_map_and_card(phone_page):
+    street = make_street()
+    worker = grid_worker(street)
+    page = phone_page
+    sign_in(page, worker)
+
+    # The navigation folds behind the menu button on a phone.
+    nav_link = page.locator('.nav-links a[href="/map/"]')
+    expect(nav_link).to_be_hidden()
+    page.locator(".nav-toggle").click()
+    expect(nav_link).to_be_visible()
+    nav_link.click()
+
+    page.locator("html[data-map-ready=true]").wait_for()
+    map_box = page.locator("#map").bounding_box()
+    panel_box = page.locator(".map-panel").bounding_box()
+    assert map_box["width"] == 390 and map_box["height"] >= 300
+    assert panel_box["y"] >= map_box["y"] + map_box["height"] - 1  # the panel is below the map
+    click_at(page, 104.005, 30.51)
+    expect(page.locator("#grid-card article.grid-card")).to_be_in_viewport()
+    screenshot(page, "map-phone.png")

@@ -38,9 +38,14 @@ def on_wangge_error(request, exc: WanggeError):
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request, exc: NinjaValidationError):
     first = exc.errors[0] if exc.errors else {}
-    location = [str(part) for part in first.get("loc", ()) if part not in ("query", "body", "path", "form")]
+    location = [
+        str(part) for part in first.get("loc", ()) if part not in ("query", "body", "path", "form")
+    ]
     field = ".".join(location) or None
-    message = _("%(field)s: %(rule)s") % {"field": field or _("request"), "rule": first.get("msg", "")}
+    message = _("%(field)s: %(rule)s") % {
+        "field": field or _("request"),
+        "rule": first.get("msg", ""),
+    }
     return api.create_response(
         request, error_body("validation_error", message, field, errors=exc.errors), status=422
     )
@@ -49,7 +54,9 @@ def on_validation_error(request, exc: NinjaValidationError):
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request, exc):
     return api.create_response(
-        request, error_body("not_authenticated", _("Sign in or send a valid bearer token.")), status=401
+        request,
+        error_body("not_authenticated", _("Sign in or send a valid bearer token.")),
+        status=401,
     )
 
 

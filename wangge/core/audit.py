@@ -8,9 +8,18 @@ from .context import current_ip
 from .models import AuditEvent, AuditResult
 
 
-def audit_record(*, actor: Any, action: str, object_type: str = "", object_id: Any = "",
-                 org_path: str = "", result: str = AuditResult.OK, detail: dict | None = None,
-                 username: str = "", ip_address: str | None = None) -> AuditEvent:
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    object_type: str = "",
+    object_id: Any = "",
+    org_path: str = "",
+    result: str = AuditResult.OK,
+    detail: dict | None = None,
+    username: str = "",
+    ip_address: str | None = None,
+) -> AuditEvent:
     """Write one audit row. `actor` is a User, None (anonymous) or an object with `.user`.
 
     `detail` must never hold personal data: codes, field names, counts and reasons only.

@@ -1,4 +1,4 @@
-"""The current request's client address, so the audit trail can record it without threading it through."""
+"""The current request's client address, so the audit trail can record it without passing it on."""
 
 from contextvars import ContextVar
 

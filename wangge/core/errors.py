@@ -10,11 +10,17 @@ from typing import Any
 class WanggeError(Exception):
     status = 400
     code = "error"
-    # Set once the denial has been written to the audit trail, so that no later layer writes it again.
+    # Set once the denial is in the audit trail, so that no later layer writes it again.
     audited = False
 
-    def __init__(self, message: Any, *, code: str | None = None, field: str | None = None,
-                 detail: dict | None = None) -> None:
+    def __init__(
+        self,
+        message: Any,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        detail: dict | None = None,
+    ) -> None:
         super().__init__(str(message))
         self.message = message
         if code:
@@ -23,7 +29,11 @@ class WanggeError(Exception):
         self.detail = detail or {}
 
     def as_dict(self) -> dict:
-        body: dict[str, Any] = {"code": self.code, "message": str(self.message), "field": self.field}
+        body: dict[str, Any] = {
+            "code": self.code,
+            "message": str(self.message),
+            "field": self.field,
+        }
         if self.detail:
             body["detail"] = self.detail
         return body

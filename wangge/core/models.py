@@ -1,4 +1,4 @@
-"""Kernel models every app may use: accounts, audit trail, revisions, working-day calendar, API tokens."""
+"""Kernel models every app may use: accounts, audit trail, revisions, calendar, API tokens."""
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -13,14 +13,19 @@ class AccountKind(models.TextChoices):
 class User(AbstractUser):
     """A login. Staff hold roles on org units (orgs.RoleAssignment); residents sign in by phone."""
 
-    kind = models.CharField(_("account kind"), max_length=16, choices=AccountKind.choices,
-                            default=AccountKind.STAFF)
+    kind = models.CharField(
+        _("account kind"), max_length=16, choices=AccountKind.choices, default=AccountKind.STAFF
+    )
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
     # A staff member's work phone is printed on grid contact cards, so it is not secret.
     work_phone = models.CharField(_("work phone"), max_length=20, blank=True)
     # A resident's own phone is personal data: encrypted, with a blind index for login lookup.
-    phone_encrypted = models.BinaryField(_("phone (encrypted)"), null=True, blank=True, editable=False)
-    phone_index = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    phone_encrypted = models.BinaryField(
+        _("phone (encrypted)"), null=True, blank=True, editable=False
+    )
+    phone_index = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -37,6 +42,9 @@ class UserSession(models.Model):
     session_key = models.CharField(max_length=40, unique=True)
     started_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return f"session of user {self.user_id}"
+
 
 class ApiToken(models.Model):
     """A bearer token for the API. Only its SHA-256 is stored; the token itself is shown once."""
@@ -49,6 +57,9 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"token {self.prefix}…"
+
 
 class AuditResult(models.TextChoices):
     OK = "ok", _("Succeeded")
@@ -60,7 +71,9 @@ class AuditEvent(models.Model):
     """Append-only trail. Database triggers refuse UPDATE and DELETE (see migration 0002)."""
 
     occurred_at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # Kept beside the FK so the trail stays readable even if an account is renamed.
     actor_username = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=64, db_index=True)
@@ -79,12 +92,18 @@ class AuditEvent(models.Model):
             models.Index(fields=["object_type", "object_id"]),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_username} {self.action}"
+
 
 class Revision(models.Model):
     """A named counter bumped when shared data changes, so in-process caches know to reload."""
 
     name = models.CharField(max_length=64, primary_key=True)
     number = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.number}"
 
 
 class CalendarDayKind(models.TextChoices):
@@ -118,8 +137,9 @@ class CalendarDay(models.Model):
     date = models.DateField(primary_key=True)
     kind = models.CharField(max_length=20, choices=CalendarDayKind.choices)
     name = models.CharField(max_length=64, blank=True)
-    source = models.CharField(max_length=16, choices=CalendarDaySource.choices,
-                              default=CalendarDaySource.CHINESECALENDAR)
+    source = models.CharField(
+        max_length=16, choices=CalendarDaySource.choices, default=CalendarDaySource.CHINESECALENDAR
+    )
 
     def __str__(self) -> str:
         return f"{self.date.isoformat()} {self.kind}"

@@ -25,7 +25,10 @@ ALLOWED_PARENT_KINDS: dict[str, tuple[str, ...]] = {
     OrgUnitKind.GRID: (OrgUnitKind.COMMUNITY, OrgUnitKind.SECTOR),
     OrgUnitKind.DEDICATED_GRID: (OrgUnitKind.COMMUNITY, OrgUnitKind.SECTOR),
     OrgUnitKind.DEPARTMENT: (
-        OrgUnitKind.CITY, OrgUnitKind.DISTRICT, OrgUnitKind.STREET, OrgUnitKind.COMMUNITY,
+        OrgUnitKind.CITY,
+        OrgUnitKind.DISTRICT,
+        OrgUnitKind.STREET,
+        OrgUnitKind.COMMUNITY,
     ),
 }
 

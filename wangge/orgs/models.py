@@ -1,4 +1,4 @@
-"""Org units (the administrative tree, grids and departments), role assignments and service hours."""
+"""Org units (the administrative tree, grids, departments), role assignments, service hours."""
 
 from django.conf import settings
 from django.db import models
@@ -19,8 +19,14 @@ class OrgUnit(models.Model):
     code = models.CharField(_("code"), max_length=16, unique=True)
     name = models.CharField(_("name"), max_length=64)
     kind = models.CharField(_("kind"), max_length=16, choices=OrgUnitKind.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="children", verbose_name=_("parent"))
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("parent"),
+    )
     path = models.CharField(max_length=255, unique=True)
     depth = models.PositiveSmallIntegerField(default=0)
     # GeoJSON geometry (Polygon or MultiPolygon, WGS-84 lon/lat), None where a unit has no area.
@@ -53,16 +59,22 @@ class OrgUnit(models.Model):
 class RoleAssignment(models.Model):
     """A staff user's role bound to an org unit; the user may see that unit's subtree."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="role_assignments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments"
+    )
     role = models.CharField(_("role"), max_length=24, choices=Role.choices)
     org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="role_assignments")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "role", "org_unit"], name="uniq_role_assignment"),
+            models.UniqueConstraint(
+                fields=["user", "role", "org_unit"], name="uniq_role_assignment"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.role} @ {self.org_unit_id}"
 
 
 class ServiceHours(models.Model):
@@ -79,3 +91,6 @@ class ServiceHours(models.Model):
     # ISO weekdays (1 = Monday) on which the afternoon runs late, until extended_end.
     extended_weekdays = models.JSONField(default=list, blank=True)
     extended_end = models.TimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"service hours of {self.org_unit_id}"

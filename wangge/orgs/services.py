@@ -90,7 +90,8 @@ def _raise_first(errors: list) -> None:
 
 def _locked_unit(code: str) -> OrgUnit:
     unit = (
-        OrgUnit.objects.select_for_update()
+        # of=("self",): PostgreSQL cannot lock the nullable side of the parent join, nor need we.
+        OrgUnit.objects.select_for_update(of=("self",))
         .select_related("parent__parent")
         .filter(code=code)
         .first()
@@ -141,7 +142,7 @@ def _check_grid_place(
         return
     # Lock the community row: two admins drawing grids in one community at the same time are
     # checked one after the other (PostgreSQL), so neither misses the other's new grid.
-    OrgUnit.objects.select_for_update().filter(pk=community.pk).exists()
+    list(OrgUnit.objects.select_for_update().filter(pk=community.pk).values_list("pk", flat=True))
     grids = _community_grids(community, exclude=(unit_code, *exclude))
     grids[unit_code] = geom
     _raise_first(

@@ -1,6 +1,7 @@
 """Residents, passwords, sessions (idle, absolute lifetime) and disabling users."""
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.models import Session
@@ -41,6 +42,7 @@ def test_resident_registers_with_an_encrypted_phone():
     resident.refresh_from_db()
     assert resident.kind == AccountKind.RESIDENT
     assert resident.phone_index == phone_index("13912345678")
+    assert resident.phone_encrypted is not None
     assert b"13912345678" not in bytes(resident.phone_encrypted)
     assert "13912345678" not in resident.username
     assert resident_phone(resident) == "13912345678"
@@ -201,14 +203,14 @@ def test_idle_timeout_rolls_with_each_request(client, street, settings):
     sign_in(client, worker)
     key = client.session.session_key
     Session.objects.filter(session_key=key).update(
-        expire_date=timezone.now() + timezone.timedelta(seconds=5)
+        expire_date=timezone.now() + timedelta(seconds=5)
     )
     assert client.get(reverse("password_change")).status_code == 200
     expires = Session.objects.get(session_key=key).expire_date
     assert (expires - timezone.now()).total_seconds() > settings.SESSION_IDLE_TIMEOUT - 60
     # Idle past the timeout: the server-side session is gone.
     Session.objects.filter(session_key=key).update(
-        expire_date=timezone.now() - timezone.timedelta(seconds=1)
+        expire_date=timezone.now() - timedelta(seconds=1)
     )
     assert client.get(reverse("password_change")).status_code == 302
 

@@ -44,8 +44,8 @@ PACKAGE = CalendarSnapshot.build(
 )
 
 
-def local(*args) -> datetime:
-    return datetime(*args, tzinfo=LOCAL_TZ)
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=LOCAL_TZ)
 
 
 @pytest.fixture(autouse=True)
@@ -116,7 +116,7 @@ def test_zero_days_is_the_day_itself_or_the_next_working_day():
 def test_negative_or_non_integer_days_are_refused():
     for bad in (-1, 1.5, True, "3"):
         with pytest.raises(ValidationFailed) as caught:
-            add_working_days(date(2026, 10, 8), bad, calendar=PACKAGE)
+            add_working_days(date(2026, 10, 8), bad, calendar=PACKAGE)  # type: ignore[arg-type]
         assert caught.value.field == "days"
 
 

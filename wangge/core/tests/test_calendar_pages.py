@@ -82,7 +82,9 @@ def test_a_bad_day_edit_shows_the_rule_and_changes_nothing(admin_client):
     url = reverse("calendar_day", args=["2026-11-23"])
     response = admin_client.post(url, {"kind": "weekend", "name": ""})
     assert response.status_code == 422
-    assert "weekday off is a holiday" in response.content.decode()
+    assert "周一至周五放假应设为节假日" in response.content.decode()
+    english = admin_client.post(url, {"kind": "weekend", "name": ""}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "weekday off is a holiday" in english.content.decode()
     assert day_row(date(2026, 11, 23)) == ("workday", "", "chinesecalendar")
 
 

@@ -235,7 +235,7 @@ def test_import_xlsx_with_english_headers_changes_a_covered_year(admin_actor):
 
 
 @pytest.mark.django_db
-def test_a_bad_file_lists_every_problem_and_imports_nothing(admin_actor):
+def test_a_bad_file_lists_every_problem_and_imports_nothing(admin_actor, english):
     content = (
         "date,kind,name\n"
         "2027-01-01,holiday,元旦\n"  # row 2: fine
@@ -294,7 +294,7 @@ def test_a_bad_xlsx_reports_spreadsheet_row_numbers(admin_actor):
         ("a.csv", b"date,kind\n1999-01-01,holiday\n", "2000"),
     ],
 )
-def test_unreadable_files_are_refused(admin_actor, file_name, content, words):
+def test_unreadable_files_are_refused(admin_actor, file_name, content, words, english):
     before = snapshot_of_table()
     with pytest.raises(ValidationFailed) as caught:
         calendar_import(actor=admin_actor, file_name=file_name, content=content)

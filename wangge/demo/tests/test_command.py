@@ -43,7 +43,7 @@ def snapshot() -> tuple:
     )
 
 
-def test_loads_the_demo_street(tmp_path):
+def test_loads_the_demo_street(tmp_path, english):
     output, _records = run(tmp_path)
     kinds = Counter(OrgUnit.objects.values_list("kind", flat=True))
     assert (kinds["city"], kinds["district"], kinds["street"], kinds["community"]) == (1, 1, 1, 5)
@@ -53,7 +53,7 @@ def test_loads_the_demo_street(tmp_path):
     assert "demo_admin" in output and "Loaded" in output
 
 
-def test_stored_boundaries_are_the_generated_ones(tmp_path):
+def test_stored_boundaries_are_the_generated_ones(tmp_path, english):
     run(tmp_path)
     generated = {f["id"]: f["geometry"] for f in generate_city()["features"]}
     stored = dict(OrgUnit.objects.values_list("code", "boundary"))
@@ -72,7 +72,7 @@ def test_stored_boundaries_are_the_generated_ones(tmp_path):
         assert grid_area == pytest.approx(community.area_m2, rel=1e-4)
 
 
-def test_every_grid_has_a_named_grid_worker_with_a_phone(tmp_path):
+def test_every_grid_has_a_named_grid_worker_with_a_phone(tmp_path, english):
     run(tmp_path)
     grids = OrgUnit.objects.filter(kind__in=("grid", "dedicated_grid"))
     for grid in grids:
@@ -88,7 +88,7 @@ def test_every_grid_has_a_named_grid_worker_with_a_phone(tmp_path):
         assert worker.work_phone.isdigit() and len(worker.work_phone) == 11
 
 
-def test_accounts_file_lists_every_role_with_working_credentials(tmp_path):
+def test_accounts_file_lists_every_role_with_working_credentials(tmp_path, english):
     _output, records = run(tmp_path)
     featured = [r for r in records if r["username"].startswith("demo_")]
     assert sorted(r["role"] for r in featured) == sorted(Role.values)
@@ -114,7 +114,7 @@ def test_accounts_file_lists_every_role_with_working_credentials(tmp_path):
     assert all("totp_secret" not in r for r in records if r["role"] not in ("admin", "auditor"))
 
 
-def test_second_run_changes_nothing_and_is_quick(tmp_path):
+def test_second_run_changes_nothing_and_is_quick(tmp_path, english):
     _output, first = run(tmp_path)
     before = snapshot()
     started = time.perf_counter()
@@ -125,7 +125,7 @@ def test_second_run_changes_nothing_and_is_quick(tmp_path):
     assert "already loaded" in output
 
 
-def test_another_seed_on_a_loaded_database_only_warns(tmp_path):
+def test_another_seed_on_a_loaded_database_only_warns(tmp_path, english):
     _output, first = run(tmp_path)
     before = snapshot()
     output, second = run(tmp_path, "--seed", "5")
@@ -133,7 +133,7 @@ def test_another_seed_on_a_loaded_database_only_warns(tmp_path):
     assert snapshot() == before and second == first
 
 
-def test_reset_loads_again_without_duplicating_users(tmp_path):
+def test_reset_loads_again_without_duplicating_users(tmp_path, english):
     _output, first = run(tmp_path)
     users = User.objects.count()
     output, second = run(tmp_path, "--reset", "--seed", "5")
@@ -151,7 +151,7 @@ def test_reset_loads_again_without_duplicating_users(tmp_path):
     assert TOTPDevice.objects.filter(user__username="demo_admin").count() == 1
 
 
-def test_reset_keeps_a_user_the_audit_trail_points_at(tmp_path):
+def test_reset_keeps_a_user_the_audit_trail_points_at(tmp_path, english):
     _output, _first = run(tmp_path)
     admin = User.objects.get(username="demo_admin")
     AuditEvent.objects.create(occurred_at=admin.date_joined, actor=admin, action="auth.login")
@@ -163,7 +163,7 @@ def test_reset_keeps_a_user_the_audit_trail_points_at(tmp_path):
     assert User.objects.filter(username="demo_admin").count() == 1
 
 
-def test_scaled_city_loads_several_streets(tmp_path):
+def test_scaled_city_loads_several_streets(tmp_path, english):
     _output, records = run(tmp_path, "--scale", "25")
     kinds = Counter(OrgUnit.objects.values_list("kind", flat=True))
     assert kinds["community"] == 25 and kinds["street"] >= 2
@@ -172,7 +172,7 @@ def test_scaled_city_loads_several_streets(tmp_path):
     assert len(records) == len(Role.values) + grids - 1
 
 
-def test_only_the_system_may_load_or_reset(tmp_path):
+def test_only_the_system_may_load_or_reset(tmp_path, english):
     run(tmp_path)
     admin = User.objects.get(username="demo_admin")
     actor = Actor(user=admin, grants=(("admin", "/511400000000/"),))
@@ -184,7 +184,7 @@ def test_only_the_system_may_load_or_reset(tmp_path):
     assert snapshot() == before
 
 
-def test_refuses_to_load_over_a_city_it_did_not_load(tmp_path):
+def test_refuses_to_load_over_a_city_it_did_not_load(tmp_path, english):
     from django.core.management.base import CommandError
 
     from wangge.orgs.tests.factories import make_street
@@ -199,7 +199,7 @@ def test_refuses_to_load_over_a_city_it_did_not_load(tmp_path):
     assert OrgUnit.objects.filter(kind="community").count() == 5
 
 
-def test_bad_scale_is_refused(tmp_path):
+def test_bad_scale_is_refused(tmp_path, english):
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="scale"):
@@ -207,7 +207,7 @@ def test_bad_scale_is_refused(tmp_path):
     assert OrgUnit.objects.count() == 0
 
 
-def test_the_load_is_audited_with_its_seed(tmp_path):
+def test_the_load_is_audited_with_its_seed(tmp_path, english):
     run(tmp_path, "--seed", "11")
     event = AuditEvent.objects.get(action="demo.load")
     assert event.detail["seed"] == 11 and event.detail["scale"] is None
@@ -215,7 +215,7 @@ def test_the_load_is_audited_with_its_seed(tmp_path):
     assert AuditEvent.objects.filter(action="orgs.tree_import").exists()
 
 
-def test_grids_of_the_loaded_street_do_not_overlap(tmp_path):
+def test_grids_of_the_loaded_street_do_not_overlap(tmp_path, english):
     run(tmp_path)
     rows = OrgUnit.objects.filter(kind__in=("grid", "dedicated_grid")).values_list(
         "boundary", flat=True

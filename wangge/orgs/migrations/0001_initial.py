@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,60 +14,146 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='OrgUnit',
+            name="OrgUnit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=16, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=64, verbose_name='name')),
-                ('kind', models.CharField(choices=[('city', 'City'), ('district', 'District'), ('street', 'Street'), ('community', 'Community'), ('sector', 'Sector'), ('grid', 'Grid'), ('dedicated_grid', 'Dedicated grid'), ('department', 'Department')], max_length=16, verbose_name='kind')),
-                ('path', models.CharField(max_length=255, unique=True)),
-                ('depth', models.PositiveSmallIntegerField(default=0)),
-                ('boundary', models.JSONField(blank=True, null=True, verbose_name='boundary')),
-                ('area_m2', models.FloatField(blank=True, null=True, verbose_name='area (m²)')),
-                ('centroid_lng', models.FloatField(blank=True, null=True)),
-                ('centroid_lat', models.FloatField(blank=True, null=True)),
-                ('institution', models.CharField(blank=True, max_length=64, verbose_name='institution')),
-                ('sort_order', models.IntegerField(default=0)),
-                ('is_active', models.BooleanField(default=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='orgs.orgunit', verbose_name='parent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=16, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=64, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("city", "City"),
+                            ("district", "District"),
+                            ("street", "Street"),
+                            ("community", "Community"),
+                            ("sector", "Sector"),
+                            ("grid", "Grid"),
+                            ("dedicated_grid", "Dedicated grid"),
+                            ("department", "Department"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("path", models.CharField(max_length=255, unique=True)),
+                ("depth", models.PositiveSmallIntegerField(default=0)),
+                ("boundary", models.JSONField(blank=True, null=True, verbose_name="boundary")),
+                ("area_m2", models.FloatField(blank=True, null=True, verbose_name="area (m²)")),
+                ("centroid_lng", models.FloatField(blank=True, null=True)),
+                ("centroid_lat", models.FloatField(blank=True, null=True)),
+                (
+                    "institution",
+                    models.CharField(blank=True, max_length=64, verbose_name="institution"),
+                ),
+                ("sort_order", models.IntegerField(default=0)),
+                ("is_active", models.BooleanField(default=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="orgs.orgunit",
+                        verbose_name="parent",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'org unit',
-                'verbose_name_plural': 'org units',
-                'ordering': ['path'],
+                "verbose_name": "org unit",
+                "verbose_name_plural": "org units",
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='RoleAssignment',
+            name="RoleAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('grid_worker', 'Grid worker'), ('grid_leader', 'Grid leader'), ('community_staff', 'Community staff'), ('clerk', 'Clerk'), ('handler', 'Handler'), ('department_staff', 'Department staff'), ('command_centre', 'Command centre'), ('supervisor', 'Supervisor'), ('assessor', 'Assessor'), ('admin', 'Admin'), ('auditor', 'Auditor')], max_length=24, verbose_name='role')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('org_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='role_assignments', to='orgs.orgunit')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='role_assignments', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("grid_worker", "Grid worker"),
+                            ("grid_leader", "Grid leader"),
+                            ("community_staff", "Community staff"),
+                            ("clerk", "Clerk"),
+                            ("handler", "Handler"),
+                            ("department_staff", "Department staff"),
+                            ("command_centre", "Command centre"),
+                            ("supervisor", "Supervisor"),
+                            ("assessor", "Assessor"),
+                            ("admin", "Admin"),
+                            ("auditor", "Auditor"),
+                        ],
+                        max_length=24,
+                        verbose_name="role",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "org_unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="role_assignments",
+                        to="orgs.orgunit",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="role_assignments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ServiceHours',
+            name="ServiceHours",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('morning_start', models.TimeField(default='08:30')),
-                ('morning_end', models.TimeField(default='12:00')),
-                ('afternoon_start', models.TimeField(default='14:00')),
-                ('afternoon_end', models.TimeField(default='17:30')),
-                ('extended_weekdays', models.JSONField(blank=True, default=list)),
-                ('extended_end', models.TimeField(blank=True, null=True)),
-                ('org_unit', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='service_hours', to='orgs.orgunit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("morning_start", models.TimeField(default="08:30")),
+                ("morning_end", models.TimeField(default="12:00")),
+                ("afternoon_start", models.TimeField(default="14:00")),
+                ("afternoon_end", models.TimeField(default="17:30")),
+                ("extended_weekdays", models.JSONField(blank=True, default=list)),
+                ("extended_end", models.TimeField(blank=True, null=True)),
+                (
+                    "org_unit",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="service_hours",
+                        to="orgs.orgunit",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='orgunit',
-            index=models.Index(fields=['kind', 'path'], name='orgs_orguni_kind_d7ac70_idx'),
+            model_name="orgunit",
+            index=models.Index(fields=["kind", "path"], name="orgs_orguni_kind_d7ac70_idx"),
         ),
         migrations.AddConstraint(
-            model_name='roleassignment',
-            constraint=models.UniqueConstraint(fields=('user', 'role', 'org_unit'), name='uniq_role_assignment'),
+            model_name="roleassignment",
+            constraint=models.UniqueConstraint(
+                fields=("user", "role", "org_unit"), name="uniq_role_assignment"
+            ),
         ),
     ]

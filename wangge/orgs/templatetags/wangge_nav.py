@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from wangge.orgs.actors import request_actor
+from wangge.core.scope import request_actor
 from wangge.orgs.enums import Role
 
 register = template.Library()
@@ -21,7 +22,7 @@ ANY_STAFF = None
 @dataclass(frozen=True)
 class NavLink:
     url_name: str
-    label: str
+    label: str | Promise  # lazy: translated when the page renders
     roles: tuple[str, ...] | None  # None: every staff user with at least one role
 
 

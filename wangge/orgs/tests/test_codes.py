@@ -55,8 +55,9 @@ def test_sector_and_department_codes():
     assert not ok("511402001001D01", "department", parent_code="511402001000")
 
 
-def test_error_names_feature_field_and_rule():
+def test_error_names_feature_field_and_rule(english):
     error = code_error(code="123", kind="grid", parent_code=COMMUNITY, community_code=COMMUNITY)
+    assert error is not None
     assert error.code == "code_format"
     assert error.field == "code"
     assert error.detail == {"feature": "123"}

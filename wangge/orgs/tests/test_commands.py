@@ -26,7 +26,7 @@ def test_import_prints_the_summary_and_a_second_run_changes_nothing(tmp_path, ca
     assert "created 0, updated 0, unchanged 11" in capsys.readouterr().out
 
 
-def test_import_prints_every_error_and_writes_nothing(tmp_path, capsys):
+def test_import_prints_every_error_and_writes_nothing(tmp_path, capsys, english):
     fc = synthetic_collection(streets=1, communities_per_street=1, grids_per_community=2)
     fc["features"].append(
         feature(

@@ -1,5 +1,6 @@
 import copy
 import time
+from typing import Any
 
 import pytest
 
@@ -50,7 +51,7 @@ def test_import_creates_the_tree_with_paths_areas_and_centroids():
     assert summary == {"created": 6, "updated": 0, "unchanged": 0}
     grid = OrgUnit.objects.get(code="510104001001002")
     assert grid.path == "/510100000000/510104000000/510104001000/510104001001/510104001001002/"
-    assert grid.depth == 4 and grid.parent.code == "510104001001"
+    assert grid.depth == 4 and grid.parent is not None and grid.parent.code == "510104001001"
     assert grid.area_m2 == pytest.approx(0.005 * 95_900 * 0.01 * 111_195, rel=0.01)
     assert grid.centroid_lng == pytest.approx(104.0075)
     assert boundaries_revision() == revision + 1
@@ -168,7 +169,8 @@ def test_every_error_is_reported_naming_its_feature_and_nothing_is_written():
 
 def test_a_broken_file_is_one_clear_error():
     assert import_errors({"type": "Feature"})[0]["code"] == "geojson_malformed"
-    errors = import_errors(collection(["not a feature", {"type": "Feature", "properties": {}}]))
+    not_a_feature: Any = "not a feature"
+    errors = import_errors(collection([not_a_feature, {"type": "Feature", "properties": {}}]))
     assert [e["code"] for e in errors] == ["geojson_malformed", "required"]
     assert [e["feature"] for e in errors] == ["#1", "#2"]
 

@@ -13,6 +13,7 @@ from wangge.core.models import AccountKind, User
 from wangge.core.scope import Actor
 from wangge.core.twofactor import totp_device_create
 from wangge.orgs.enums import OrgUnitKind, Role
+from wangge.orgs.models import OrgUnit
 from wangge.orgs.tests.factories import box, grid_worker, make_street, org_unit, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +108,7 @@ def test_service_roles_say_honestly_that_queues_come_later(client, street):
     sign_in(client, user)
     html = client.get(reverse("home")).content.decode()
     assert street.street.name in html
-    assert "later releases" in html
+    assert 'data-notice="queues-later"' in html
 
 
 def test_admin_home_lists_tree_coverage_and_editor(client, street):
@@ -142,7 +143,7 @@ def test_staff_without_roles_is_told_so(client, street):
     sign_in(client, staff_user("nobody"))
     response = client.get(reverse("home"))
     assert response.status_code == 200
-    assert "no role yet" in response.content.decode()
+    assert 'data-notice="no-role"' in response.content.decode()
 
 
 def test_anonymous_is_sent_to_sign_in(client):
@@ -268,7 +269,14 @@ def test_navigation_follows_roles(client, street):
     html = client.get(reverse("home")).content.decode()
     for name in ("orgs_map_edit", "calendar", "users", "lockouts"):
         assert f'href="{reverse(name)}"' in html
+    assert f'href="{reverse("audit")}"' not in html
     assert 'action="/logout/"' in html
+
+    client.logout()
+    sign_in(client, staff_user("aud", Role.AUDITOR, street.street), verified=True)
+    html = client.get(reverse("home")).content.decode()
+    assert f'href="{reverse("audit")}"' in html
+    assert f'href="{reverse("orgs_map_edit")}"' not in html
 
 
 def test_language_switch_changes_the_page_language(client, street):
@@ -323,3 +331,16 @@ def test_home_and_map_queries_do_not_grow_with_grids(
         client.get("/")
     with django_assert_max_num_queries(14):
         client.get("/map/")
+
+
+def test_non_admin_is_refused_by_the_api_the_editor_saves_to(client, street):
+    sign_in(client, staff_user("cs", Role.COMMUNITY_STAFF, street.community_a))
+    before = OrgUnit.objects.get(code=street.grid_a1.code)
+    response = client.patch(
+        f"/api/v1/orgs/{street.grid_a1.code}",
+        data=json.dumps({"version": 1, "boundary": box(104.0, 30.5, 104.005, 30.52)}),
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    after = OrgUnit.objects.get(code=street.grid_a1.code)
+    assert (after.version, after.boundary) == (before.version, before.boundary)

@@ -66,6 +66,7 @@ def _i18n() -> dict:
         "saved": _("The grid's shape was saved."),
         "split": _("The grid was split in two."),
         "merged": _("The grids were merged."),
+        "otherUnit": _("Concerns: %(name)s (%(code)s), marked in red on the map."),
     }
 
 

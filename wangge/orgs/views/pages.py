@@ -49,7 +49,6 @@ def _sections(actor, overview) -> list[dict]:
             section["units"] = [s for s in map(overview.unit_summary, units) if s is not None]
         elif name == "service":
             section["units"] = [overview.nodes[code] for code in units]
-            section["roles"] = [role for role in roles if actor.has_role(role)]
         elif name == "admin":
             section["tree"] = overview.roots
             section["coverage"] = [

@@ -49,14 +49,25 @@
   });
 
   function say(text) {
+    if (text === t.saving) clearResult();
     ui.status.textContent = text || "";
   }
 
   function showError(body) {
     var message = (body && body.message) || t.saveFailed;
+    var detail = (body && body.detail) || {};
     ui.error.textContent = message;
+    // The server names the other grid by code; the map knows its name too.
+    var other = detail.other && wm.feature(detail.other);
+    if (other) {
+      var line = document.createElement("span");
+      line.className = "error-other";
+      line.textContent = t.otherUnit.replace("%(name)s", other.properties.name)
+        .replace("%(code)s", other.properties.code);
+      ui.error.appendChild(line);
+    }
     ui.error.hidden = false;
-    wm.markProblem((body && body.detail) || {});
+    wm.markProblem(detail);
   }
 
   function clearError() {
@@ -79,33 +90,31 @@
   // Send to the API; resolve with the JSON body on success, reject with the error body.
   function send(method, target, body) {
     say(t.saving);
-    return fetch(target, {
+    return wm.request(target, {
       method: method,
-      credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
       body: JSON.stringify(body),
-    }).then(function (response) {
-      return response.text().then(function (text) {
-        var data = null;
-        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
-        if (!response.ok) {
-          throw data && data.message ? data : { message: t.saveFailed + " (" + response.status + ")" };
-        }
-        return data;
-      });
-    });
+    }).then(readJson);
   }
 
   // The version (and boundary) an edit starts from: read fresh from the API when the edit begins,
   // so that a save after someone else's change is refused as a conflict instead of overwriting it.
   function loadCard(code) {
-    return fetch(url(cfg.api.card, code), { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        return response.json().then(function (body) {
-          if (!response.ok) throw body;
-          return body;
-        });
-      });
+    return wm.request(url(cfg.api.card, code), { headers: { Accept: "application/json" } })
+      .then(readJson);
+  }
+
+  // The body of an API answer: resolved when 2xx, rejected with the error body otherwise. A body
+  // that is not JSON (a proxy's error page) becomes a plain message with the status.
+  function readJson(response) {
+    return response.text().then(function (text) {
+      var data = null;
+      try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+      if (!response.ok) {
+        throw data && data.message ? data : { message: t.saveFailed + " (" + response.status + ")" };
+      }
+      return data;
+    });
   }
 
   function geometryOf(layer) {
@@ -145,18 +154,38 @@
     render();
   }
 
+  // data-editor-result on <html> says how the last save ended ("saved" / "refused"), so that
+  // scripts and tests need not read translated text.
+  function result(value) {
+    document.documentElement.setAttribute("data-editor-result", value);
+  }
+
   function afterSave(message, focusCode) {
     clearError();
     return wm.reload().then(function () {
       setMode("idle");
       say(message);
+      result("saved");
       if (focusCode) wm.select(focusCode, { openCard: true });
     });
   }
 
   function refuse(body) {
     say("");
-    showError(body);
+    if (body && body.code === "version_conflict") {
+      // Someone else changed the grid meanwhile: drop this edit and show their version.
+      cancelEditing();
+      state.mergeWith = null;
+      setMode("idle");
+      wm.reload().then(function () { showError(body); });
+    } else {
+      showError(body);
+    }
+    result("refused");
+  }
+
+  function clearResult() {
+    document.documentElement.removeAttribute("data-editor-result");
   }
 
   // --- new grid -----------------------------------------------------------------------------

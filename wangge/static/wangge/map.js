@@ -52,6 +52,24 @@
   var marked = { codes: [], marker: null };
   var listeners = { select: [], reload: [] };
 
+  // Every request the map makes goes through here, so that "nothing is loading" can be known
+  // (aria-busy on the map, and the browser tests wait for it before they look at the database).
+  var inFlight = 0;
+  var container = document.getElementById("map");
+  function track(promise) {
+    inFlight += 1;
+    container.setAttribute("aria-busy", "true");
+    function done() {
+      inFlight -= 1;
+      if (!inFlight) container.removeAttribute("aria-busy");
+    }
+    promise.then(done, done);
+    return promise;
+  }
+  function request(url, options) {
+    return track(fetch(url, L.extend({ credentials: "same-origin" }, options || {})));
+  }
+
   function isGrid(props) {
     return GRID_KINDS.indexOf(props.kind) >= 0;
   }
@@ -96,8 +114,7 @@
         });
         gridLayer.addLayer(inner);
       } else {
-        // Administrative outlines are drawn under the grids and never edited here.
-        inner.options.pmIgnore = true;
+        // Administrative outlines are never edited here, but new grids snap to their borders.
         areaLayer.addLayer(inner);
       }
     });
@@ -156,13 +173,17 @@
     if (!cardSlot || !cfg.cardUrl) return Promise.resolve();
     var url = cfg.cardUrl.replace("__CODE__", encodeURIComponent(code));
     cardSlot.setAttribute("aria-busy", "true");
-    return fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+    return request(url, { headers: { "HX-Request": "true" } })
       .then(function (response) {
         if (!response.ok) throw new Error(String(response.status));
         return response.text();
       })
       .then(function (html) {
         cardSlot.innerHTML = html;
+        // On a phone the panel is below the map: bring the card into view.
+        if (!cfg.editable && window.matchMedia("(max-width: 47.99rem)").matches) {
+          cardSlot.scrollIntoView({ block: "nearest" });
+        }
       })
       .catch(function () {
         cardSlot.innerHTML = '<p class="alert alert-error" role="alert"></p>';
@@ -234,7 +255,7 @@
   }
 
   function reload() {
-    return fetch(cfg.geojsonUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    return request(cfg.geojsonUrl, { headers: { Accept: "application/json" } })
       .then(function (response) {
         if (!response.ok) throw new Error(String(response.status));
         return response.json();
@@ -272,6 +293,9 @@
     selected: function () { return selectedCode; },
     select: select,
     openCard: openCard,
+    request: request,
+    track: track,
+    busy: function () { return inFlight; },
     zoomTo: zoomTo,
     reload: reload,
     restyle: restyle,
