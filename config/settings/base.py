@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "axes",
     "wangge.core",
     "wangge.orgs",
+    "wangge.registry",
     "wangge.api",
     "wangge.demo",
 ]

@@ -1,6 +1,9 @@
 """Reads of org units for pages and the API. Each takes the actor and returns only its scope;
 a unit out of scope is NotFound, exactly like one that does not exist."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.utils.translation import gettext as _
 
 from wangge.core.errors import NotFound
@@ -41,12 +44,16 @@ def org_unit_get(*, actor, code: str) -> OrgUnit:
     return unit
 
 
-def grid_counts(*, actor, codes) -> dict[str, dict]:
-    """Households, persons, party members and key populations per grid code.
+# The register sits above orgs, so it installs its counts here at start-up
+# (RegistryConfig.ready). Signature: (actor, codes) -> {code: counts}.
+GRID_COUNTS_PROVIDER: Callable[[Any, list[str]], dict[str, dict]] | None = None
 
-    Zeros for now: the register (registry app) will fill this in its own issue, keeping this
-    signature so that grid cards and the map need not change.
-    """
+
+def grid_counts(*, actor, codes) -> dict[str, dict]:
+    """Households, persons, party members and the key populations the actor may see, per grid."""
+    codes = list(codes)
+    if GRID_COUNTS_PROVIDER is not None:
+        return GRID_COUNTS_PROVIDER(actor, codes)
     return {
         code: {"households": 0, "persons": 0, "party_members": 0, "key_populations": {}}
         for code in codes

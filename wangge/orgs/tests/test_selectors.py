@@ -71,12 +71,11 @@ def test_grid_card_lists_workers_and_counts(street):
         {"name": "李组长", "phone": "13900139000", "role": "grid_leader"},
         {"name": "王小明", "phone": "13800138001", "role": "grid_worker"},
     ]
-    assert card["counts"] == {
-        "households": 0,
-        "persons": 0,
-        "party_members": 0,
-        "key_populations": {},
-    }
+    counts = card["counts"]
+    assert (counts["households"], counts["persons"], counts["party_members"]) == (0, 0, 0)
+    # The register fills the key populations; a sensitive one is absent without a grant.
+    assert counts["key_populations"]["veteran"] == 0
+    assert "disability" not in counts["key_populations"]
     assert card["boundary"] == street.grid_a1.boundary
 
 
@@ -129,5 +128,6 @@ def test_map_layer_and_grid_card_take_a_fixed_number_of_queries(street, django_a
         grids_geojson(actor=actor)
     for n in range(3):
         staff_user(f"w{n}", Role.GRID_WORKER, street.grid_a1)
-    with django_assert_num_queries(2):
+    # unit, workers; then the register's counts: visible tags, tag grants, the rollup rows.
+    with django_assert_num_queries(5):
         grid_card(actor=actor, code=street.grid_a1.code)

@@ -327,9 +327,9 @@ def test_home_and_map_queries_do_not_grow_with_grids(
     add_grids(street, 8)
     after = {url: count(url) for url in ("/", "/map/")}
     assert after == before
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(17):
         client.get("/")
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(17):
         client.get("/map/")
 
 

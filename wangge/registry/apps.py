@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RegistryConfig(AppConfig):
+    name = "wangge.registry"
+    label = "registry"
+    verbose_name = _("Register")
+
+    def ready(self) -> None:
+        # orgs serves grid cards but may not import the register above it, so the register
+        # installs its counts provider here (see wangge.orgs.selectors.GRID_COUNTS_PROVIDER).
+        from wangge.orgs import selectors
+
+        from .counts import grid_counts_for
+
+        selectors.GRID_COUNTS_PROVIDER = grid_counts_for

@@ -1,0 +1,93 @@
+"""Who may see which register records and tags, and the audit rows of register writes and reads.
+
+Seeing a record: any role on an ancestor-or-self of its path (as for org units); a record out of
+scope is NotFound. Sensitive tags: only with a TagGrant for that tag; to anyone else such a tag
+does not exist (pages, counts, search, exports, API). Full values of ID number, phone and
+address: the `registry.reveal_personal_data` permission, a reason and a fresh authentication.
+"""
+
+from django.utils.translation import gettext as _
+
+from wangge.core.audit import audit_record
+from wangge.core.errors import NotFound
+from wangge.core.models import AuditResult
+from wangge.orgs.permissions import is_system, visible_paths
+
+from .models import KeyPopulationTag, TagGrant
+
+SYSTEM_USERNAME = "system"
+
+
+def register_paths(actor) -> tuple[str, ...]:
+    """Top paths of the register the actor may see; departments see none (no record has
+    a department's path)."""
+    return visible_paths(actor)
+
+
+def visible_tags(actor) -> dict[int, str]:
+    """{id: code} of the tags the actor may see: every ordinary tag, and sensitive ones granted.
+
+    Kept on the actor, which lives for one request, so a page asks the database once.
+    """
+    cache = getattr(actor, "extra", None)
+    if isinstance(cache, dict) and "visible_tags" in cache:
+        return cache["visible_tags"]
+    rows = KeyPopulationTag.objects.values_list("id", "code", "sensitive")
+    user = getattr(actor, "user", None)
+    if is_system(actor):
+        tags = {tag_id: code for tag_id, code, _sensitive in rows}
+    else:
+        granted = (
+            set(TagGrant.objects.filter(user=user).values_list("tag_id", flat=True))
+            if user is not None
+            else set()
+        )
+        tags = {
+            tag_id: code for tag_id, code, sensitive in rows if not sensitive or tag_id in granted
+        }
+    if isinstance(cache, dict):
+        cache["visible_tags"] = tags
+    return tags
+
+
+def visible_tag_ids(actor) -> frozenset[int]:
+    return frozenset(visible_tags(actor))
+
+
+def has_register_permission(actor, codename: str) -> bool:
+    if is_system(actor):
+        return True
+    user = getattr(actor, "user", None)
+    return bool(user is not None and user.has_perm(f"registry.{codename}"))
+
+
+def record_not_found(object_type: str, object_id) -> NotFound:
+    """What a missing record and an out-of-scope record both look like."""
+    return NotFound(
+        _("Record not found."),
+        field="id",
+        detail={"object_type": f"registry.{object_type}", "object_id": str(object_id)},
+    )
+
+
+def audit_register(
+    actor,
+    action: str,
+    *,
+    object_type: str,
+    object_id,
+    path: str = "",
+    detail: dict | None = None,
+    result: str = AuditResult.OK,
+) -> None:
+    """One audit row about a register record. `detail`: field names, counts, reasons only."""
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type=f"registry.{object_type}",
+        object_id=object_id,
+        org_path=path,
+        result=result,
+        detail=detail or {},
+        username=SYSTEM_USERNAME if is_system(actor) else "",
+    )
