@@ -7,6 +7,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", include("wangge.api.urls")),
     path("", include("wangge.core.urls")),
     path("", include("wangge.orgs.urls")),
+    path("register/", include("wangge.registry.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

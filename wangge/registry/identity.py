@@ -64,7 +64,7 @@ def id_birth_date(number: str) -> date | None:
 
 
 def id_gender(number: str) -> str:
-    """"male" or "female", from the parity of the sequence code (character 17)."""
+    """ "male" or "female", from the parity of the sequence code (character 17)."""
     return "male" if int(number[16]) % 2 else "female"
 
 
@@ -134,7 +134,5 @@ def encrypted_identifiers(
         "phone_encrypted": encrypt(phone, aad=PHONE_AAD) if phone else None,
         "phone_index": phone_index(phone) if phone else "",
         "phone_tail_index": phone_tail_index(phone) if phone else "",
-        "registered_address_encrypted": (
-            encrypt(address, aad=ADDRESS_AAD) if address else None
-        ),
+        "registered_address_encrypted": (encrypt(address, aad=ADDRESS_AAD) if address else None),
     }

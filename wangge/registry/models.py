@@ -371,9 +371,7 @@ class GridCount(models.Model):
     value = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["grid", "metric"], name="uniq_grid_count")
-        ]
+        constraints = [models.UniqueConstraint(fields=["grid", "metric"], name="uniq_grid_count")]
 
     def __str__(self) -> str:
         return f"{self.grid_id} {self.metric}={self.value}"

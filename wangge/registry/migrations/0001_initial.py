@@ -6,339 +6,782 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('orgs', '0002_path_prefix_index'),
+        ("orgs", "0002_path_prefix_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='KeyPopulationTag',
+            name="KeyPopulationTag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=32, verbose_name='name')),
-                ('sensitive', models.BooleanField(default=False, verbose_name='sensitive')),
-                ('derived', models.BooleanField(default=False)),
-                ('builtin', models.BooleanField(default=False)),
-                ('has_grade', models.BooleanField(default=False)),
-                ('sort_order', models.IntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=32, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=32, verbose_name="name")),
+                ("sensitive", models.BooleanField(default=False, verbose_name="sensitive")),
+                ("derived", models.BooleanField(default=False)),
+                ("builtin", models.BooleanField(default=False)),
+                ("has_grade", models.BooleanField(default=False)),
+                ("sort_order", models.IntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'key-population tag',
-                'verbose_name_plural': 'key-population tags',
-                'ordering': ['sort_order', 'code'],
+                "verbose_name": "key-population tag",
+                "verbose_name_plural": "key-population tags",
+                "ordering": ["sort_order", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Compound',
+            name="Compound",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('path', models.CharField(db_index=True, max_length=255)),
-                ('lng', models.FloatField(blank=True, null=True, verbose_name='longitude')),
-                ('lat', models.FloatField(blank=True, null=True, verbose_name='latitude')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=64, verbose_name='name')),
-                ('address', models.CharField(blank=True, max_length=128, verbose_name='address')),
-                ('property_company', models.CharField(blank=True, max_length=64, verbose_name='property company')),
-                ('grid', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.orgunit', verbose_name='grid')),
-                ('sponsor_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sponsored_compounds', to='orgs.orgunit', verbose_name='sponsor unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("path", models.CharField(db_index=True, max_length=255)),
+                ("lng", models.FloatField(blank=True, null=True, verbose_name="longitude")),
+                ("lat", models.FloatField(blank=True, null=True, verbose_name="latitude")),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=64, verbose_name="name")),
+                ("address", models.CharField(blank=True, max_length=128, verbose_name="address")),
+                (
+                    "property_company",
+                    models.CharField(blank=True, max_length=64, verbose_name="property company"),
+                ),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.orgunit",
+                        verbose_name="grid",
+                    ),
+                ),
+                (
+                    "sponsor_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="sponsored_compounds",
+                        to="orgs.orgunit",
+                        verbose_name="sponsor unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'compound',
-                'verbose_name_plural': 'compounds',
+                "verbose_name": "compound",
+                "verbose_name_plural": "compounds",
             },
         ),
         migrations.CreateModel(
-            name='Building',
+            name="Building",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('path', models.CharField(db_index=True, max_length=255)),
-                ('lng', models.FloatField(blank=True, null=True, verbose_name='longitude')),
-                ('lat', models.FloatField(blank=True, null=True, verbose_name='latitude')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=64, verbose_name='name')),
-                ('address', models.CharField(blank=True, max_length=160, verbose_name='address')),
-                ('floors', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='floors')),
-                ('entrances', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='entrances')),
-                ('grid', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.orgunit', verbose_name='grid')),
-                ('compound', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='buildings', to='registry.compound', verbose_name='compound')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("path", models.CharField(db_index=True, max_length=255)),
+                ("lng", models.FloatField(blank=True, null=True, verbose_name="longitude")),
+                ("lat", models.FloatField(blank=True, null=True, verbose_name="latitude")),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=64, verbose_name="name")),
+                ("address", models.CharField(blank=True, max_length=160, verbose_name="address")),
+                (
+                    "floors",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="floors"),
+                ),
+                (
+                    "entrances",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="entrances"
+                    ),
+                ),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.orgunit",
+                        verbose_name="grid",
+                    ),
+                ),
+                (
+                    "compound",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="buildings",
+                        to="registry.compound",
+                        verbose_name="compound",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'building',
-                'verbose_name_plural': 'buildings',
+                "verbose_name": "building",
+                "verbose_name_plural": "buildings",
             },
         ),
         migrations.CreateModel(
-            name='Dwelling',
+            name="Dwelling",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('path', models.CharField(db_index=True, max_length=255)),
-                ('lng', models.FloatField(blank=True, null=True, verbose_name='longitude')),
-                ('lat', models.FloatField(blank=True, null=True, verbose_name='latitude')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('entrance', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='entrance')),
-                ('floor', models.SmallIntegerField(blank=True, null=True, verbose_name='floor')),
-                ('number', models.CharField(max_length=16, verbose_name='number')),
-                ('use', models.CharField(choices=[('owner_occupied', 'Owner-occupied'), ('rented', 'Rented'), ('vacant', 'Vacant'), ('commercial', 'Commercial')], default='owner_occupied', max_length=16, verbose_name='use')),
-                ('area_m2', models.FloatField(blank=True, null=True, verbose_name='floor area (m²)')),
-                ('lease_start', models.DateField(blank=True, null=True, verbose_name='lease start')),
-                ('lease_end', models.DateField(blank=True, null=True, verbose_name='lease end')),
-                ('building', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='dwellings', to='registry.building', verbose_name='building')),
-                ('grid', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.orgunit', verbose_name='grid')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("path", models.CharField(db_index=True, max_length=255)),
+                ("lng", models.FloatField(blank=True, null=True, verbose_name="longitude")),
+                ("lat", models.FloatField(blank=True, null=True, verbose_name="latitude")),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "entrance",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="entrance"
+                    ),
+                ),
+                ("floor", models.SmallIntegerField(blank=True, null=True, verbose_name="floor")),
+                ("number", models.CharField(max_length=16, verbose_name="number")),
+                (
+                    "use",
+                    models.CharField(
+                        choices=[
+                            ("owner_occupied", "Owner-occupied"),
+                            ("rented", "Rented"),
+                            ("vacant", "Vacant"),
+                            ("commercial", "Commercial"),
+                        ],
+                        default="owner_occupied",
+                        max_length=16,
+                        verbose_name="use",
+                    ),
+                ),
+                (
+                    "area_m2",
+                    models.FloatField(blank=True, null=True, verbose_name="floor area (m²)"),
+                ),
+                (
+                    "lease_start",
+                    models.DateField(blank=True, null=True, verbose_name="lease start"),
+                ),
+                ("lease_end", models.DateField(blank=True, null=True, verbose_name="lease end")),
+                (
+                    "building",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="dwellings",
+                        to="registry.building",
+                        verbose_name="building",
+                    ),
+                ),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.orgunit",
+                        verbose_name="grid",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'dwelling',
-                'verbose_name_plural': 'dwellings',
+                "verbose_name": "dwelling",
+                "verbose_name_plural": "dwellings",
             },
         ),
         migrations.CreateModel(
-            name='Facility',
+            name="Facility",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('path', models.CharField(db_index=True, max_length=255)),
-                ('lng', models.FloatField(blank=True, null=True, verbose_name='longitude')),
-                ('lat', models.FloatField(blank=True, null=True, verbose_name='latitude')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=64, verbose_name='name')),
-                ('category_code', models.CharField(max_length=16, verbose_name='category code')),
-                ('grid', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.orgunit', verbose_name='grid')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("path", models.CharField(db_index=True, max_length=255)),
+                ("lng", models.FloatField(blank=True, null=True, verbose_name="longitude")),
+                ("lat", models.FloatField(blank=True, null=True, verbose_name="latitude")),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=64, verbose_name="name")),
+                ("category_code", models.CharField(max_length=16, verbose_name="category code")),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.orgunit",
+                        verbose_name="grid",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'facility',
-                'verbose_name_plural': 'facilities',
+                "verbose_name": "facility",
+                "verbose_name_plural": "facilities",
             },
         ),
         migrations.CreateModel(
-            name='Household',
+            name="Household",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('path', models.CharField(db_index=True, max_length=255)),
-                ('lng', models.FloatField(blank=True, null=True, verbose_name='longitude')),
-                ('lat', models.FloatField(blank=True, null=True, verbose_name='latitude')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('number', models.CharField(max_length=32, unique=True, verbose_name='household number')),
-                ('dwelling', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='households', to='registry.dwelling', verbose_name='dwelling')),
-                ('grid', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.orgunit', verbose_name='grid')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("path", models.CharField(db_index=True, max_length=255)),
+                ("lng", models.FloatField(blank=True, null=True, verbose_name="longitude")),
+                ("lat", models.FloatField(blank=True, null=True, verbose_name="latitude")),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "number",
+                    models.CharField(max_length=32, unique=True, verbose_name="household number"),
+                ),
+                (
+                    "dwelling",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="households",
+                        to="registry.dwelling",
+                        verbose_name="dwelling",
+                    ),
+                ),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.orgunit",
+                        verbose_name="grid",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'household',
-                'verbose_name_plural': 'households',
+                "verbose_name": "household",
+                "verbose_name_plural": "households",
             },
         ),
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('persons', 'Persons'), ('households', 'Households'), ('dwellings', 'Dwellings'), ('buildings', 'Buildings'), ('organisations', 'Organisations')], max_length=16, verbose_name='kind')),
-                ('state', models.CharField(choices=[('uploaded', 'Uploaded'), ('validating', 'Validating'), ('validated', 'Checked, ready to import'), ('invalid', 'Has errors'), ('committing', 'Importing'), ('done', 'Imported'), ('failed', 'Failed')], default='uploaded', max_length=16, verbose_name='state')),
-                ('file_name', models.CharField(max_length=255, verbose_name='file name')),
-                ('stored_file', models.CharField(max_length=255)),
-                ('errors_file', models.CharField(blank=True, max_length=255)),
-                ('total_rows', models.IntegerField(default=0)),
-                ('processed_rows', models.IntegerField(default=0)),
-                ('error_count', models.IntegerField(default=0)),
-                ('summary', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('org_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.orgunit')),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("persons", "Persons"),
+                            ("households", "Households"),
+                            ("dwellings", "Dwellings"),
+                            ("buildings", "Buildings"),
+                            ("organisations", "Organisations"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("uploaded", "Uploaded"),
+                            ("validating", "Validating"),
+                            ("validated", "Checked, ready to import"),
+                            ("invalid", "Has errors"),
+                            ("committing", "Importing"),
+                            ("done", "Imported"),
+                            ("failed", "Failed"),
+                        ],
+                        default="uploaded",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                ("file_name", models.CharField(max_length=255, verbose_name="file name")),
+                ("stored_file", models.CharField(max_length=255)),
+                ("errors_file", models.CharField(blank=True, max_length=255)),
+                ("total_rows", models.IntegerField(default=0)),
+                ("processed_rows", models.IntegerField(default=0)),
+                ("error_count", models.IntegerField(default=0)),
+                ("summary", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "org_unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.orgunit",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('path', models.CharField(db_index=True, max_length=255)),
-                ('lng', models.FloatField(blank=True, null=True, verbose_name='longitude')),
-                ('lat', models.FloatField(blank=True, null=True, verbose_name='latitude')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=64, verbose_name='name')),
-                ('given_name', models.CharField(max_length=64)),
-                ('name_pinyin', models.CharField(max_length=128)),
-                ('name_initials', models.CharField(max_length=32)),
-                ('gender', models.CharField(choices=[('male', 'Male'), ('female', 'Female')], max_length=8, verbose_name='gender')),
-                ('birth_date', models.DateField(verbose_name='birth date')),
-                ('id_number_encrypted', models.BinaryField(null=True)),
-                ('id_number_index', models.CharField(max_length=64, null=True)),
-                ('id_tail_index', models.CharField(blank=True, max_length=16)),
-                ('phone_encrypted', models.BinaryField(null=True)),
-                ('phone_index', models.CharField(blank=True, max_length=64)),
-                ('phone_tail_index', models.CharField(blank=True, max_length=16)),
-                ('registered_address_encrypted', models.BinaryField(null=True)),
-                ('ethnicity', models.CharField(blank=True, max_length=16, verbose_name='ethnicity')),
-                ('residence_status', models.CharField(choices=[('registered', 'Registered resident'), ('migrant', 'Migrant'), ('away_registered', 'Away-registered'), ('foreign', 'Foreign national')], default='registered', max_length=16, verbose_name='residence status')),
-                ('party_member', models.BooleanField(default=False, verbose_name='party member')),
-                ('employer', models.CharField(blank=True, max_length=64, verbose_name='employer or school')),
-                ('relationship', models.CharField(blank=True, choices=[('head', 'Head of household'), ('spouse', 'Spouse'), ('child', 'Child'), ('parent', 'Parent'), ('grandchild', 'Grandchild'), ('grandparent', 'Grandparent'), ('sibling', 'Sibling'), ('child_in_law', 'Son- or daughter-in-law'), ('tenant', 'Tenant'), ('other', 'Other')], max_length=16, verbose_name='relationship to the head')),
-                ('move_in_date', models.DateField(blank=True, null=True, verbose_name='move-in date')),
-                ('move_out_date', models.DateField(blank=True, null=True, verbose_name='move-out date')),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('grid', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.orgunit', verbose_name='grid')),
-                ('household', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='members', to='registry.household', verbose_name='household')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("path", models.CharField(db_index=True, max_length=255)),
+                ("lng", models.FloatField(blank=True, null=True, verbose_name="longitude")),
+                ("lat", models.FloatField(blank=True, null=True, verbose_name="latitude")),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=64, verbose_name="name")),
+                ("given_name", models.CharField(max_length=64)),
+                ("name_pinyin", models.CharField(max_length=128)),
+                ("name_initials", models.CharField(max_length=32)),
+                (
+                    "gender",
+                    models.CharField(
+                        choices=[("male", "Male"), ("female", "Female")],
+                        max_length=8,
+                        verbose_name="gender",
+                    ),
+                ),
+                ("birth_date", models.DateField(verbose_name="birth date")),
+                ("id_number_encrypted", models.BinaryField(null=True)),
+                ("id_number_index", models.CharField(max_length=64, null=True)),
+                ("id_tail_index", models.CharField(blank=True, max_length=16)),
+                ("phone_encrypted", models.BinaryField(null=True)),
+                ("phone_index", models.CharField(blank=True, max_length=64)),
+                ("phone_tail_index", models.CharField(blank=True, max_length=16)),
+                ("registered_address_encrypted", models.BinaryField(null=True)),
+                (
+                    "ethnicity",
+                    models.CharField(blank=True, max_length=16, verbose_name="ethnicity"),
+                ),
+                (
+                    "residence_status",
+                    models.CharField(
+                        choices=[
+                            ("registered", "Registered resident"),
+                            ("migrant", "Migrant"),
+                            ("away_registered", "Away-registered"),
+                            ("foreign", "Foreign national"),
+                        ],
+                        default="registered",
+                        max_length=16,
+                        verbose_name="residence status",
+                    ),
+                ),
+                ("party_member", models.BooleanField(default=False, verbose_name="party member")),
+                (
+                    "employer",
+                    models.CharField(blank=True, max_length=64, verbose_name="employer or school"),
+                ),
+                (
+                    "relationship",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("head", "Head of household"),
+                            ("spouse", "Spouse"),
+                            ("child", "Child"),
+                            ("parent", "Parent"),
+                            ("grandchild", "Grandchild"),
+                            ("grandparent", "Grandparent"),
+                            ("sibling", "Sibling"),
+                            ("child_in_law", "Son- or daughter-in-law"),
+                            ("tenant", "Tenant"),
+                            ("other", "Other"),
+                        ],
+                        max_length=16,
+                        verbose_name="relationship to the head",
+                    ),
+                ),
+                (
+                    "move_in_date",
+                    models.DateField(blank=True, null=True, verbose_name="move-in date"),
+                ),
+                (
+                    "move_out_date",
+                    models.DateField(blank=True, null=True, verbose_name="move-out date"),
+                ),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.orgunit",
+                        verbose_name="grid",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="members",
+                        to="registry.household",
+                        verbose_name="household",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'person',
-                'verbose_name_plural': 'persons',
-                'permissions': [('reveal_personal_data', 'May reveal a full ID number, phone or address'), ('export_unmasked', 'May export the register unmasked')],
+                "verbose_name": "person",
+                "verbose_name_plural": "persons",
+                "permissions": [
+                    ("reveal_personal_data", "May reveal a full ID number, phone or address"),
+                    ("export_unmasked", "May export the register unmasked"),
+                ],
             },
         ),
         migrations.AddField(
-            model_name='dwelling',
-            name='landlord',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.person', verbose_name='landlord'),
+            model_name="dwelling",
+            name="landlord",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="registry.person",
+                verbose_name="landlord",
+            ),
         ),
         migrations.AddField(
-            model_name='building',
-            name='steward',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.person', verbose_name='building steward'),
+            model_name="building",
+            name="steward",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="registry.person",
+                verbose_name="building steward",
+            ),
         ),
         migrations.CreateModel(
-            name='PersonTag',
+            name="PersonTag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('valid_from', models.DateField(verbose_name='valid from')),
-                ('valid_to', models.DateField(blank=True, null=True, verbose_name='valid to')),
-                ('grade', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='grade')),
-                ('note', models.CharField(blank=True, max_length=128, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tags', to='registry.person')),
-                ('tag', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.keypopulationtag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("valid_from", models.DateField(verbose_name="valid from")),
+                ("valid_to", models.DateField(blank=True, null=True, verbose_name="valid to")),
+                (
+                    "grade",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="grade"),
+                ),
+                ("note", models.CharField(blank=True, max_length=128, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tags",
+                        to="registry.person",
+                    ),
+                ),
+                (
+                    "tag",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.keypopulationtag",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RecordChange',
+            name="RecordChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('object_type', models.CharField(max_length=32)),
-                ('object_id', models.BigIntegerField()),
-                ('changed_at', models.DateTimeField()),
-                ('actor_username', models.CharField(blank=True, max_length=150)),
-                ('action', models.CharField(max_length=32)),
-                ('changes', models.JSONField(default=dict)),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("object_type", models.CharField(max_length=32)),
+                ("object_id", models.BigIntegerField()),
+                ("changed_at", models.DateTimeField()),
+                ("actor_username", models.CharField(blank=True, max_length=150)),
+                ("action", models.CharField(max_length=32)),
+                ("changes", models.JSONField(default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TagGrant',
+            name="TagGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('granted_at', models.DateTimeField(auto_now_add=True)),
-                ('tag', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='grants', to='registry.keypopulationtag')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("granted_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "tag",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="grants",
+                        to="registry.keypopulationtag",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='GridCount',
+            name="GridCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('metric', models.CharField(max_length=48)),
-                ('value', models.IntegerField(default=0)),
-                ('grid', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.orgunit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("metric", models.CharField(max_length=48)),
+                ("value", models.IntegerField(default=0)),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orgs.orgunit",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('grid', 'metric'), name='uniq_grid_count')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("grid", "metric"), name="uniq_grid_count")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('path', models.CharField(db_index=True, max_length=255)),
-                ('lng', models.FloatField(blank=True, null=True, verbose_name='longitude')),
-                ('lat', models.FloatField(blank=True, null=True, verbose_name='latitude')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('resident_organisation', 'Resident organisation'), ('enterprise', 'Enterprise'), ('shop', 'Shop'), ('social_organisation', 'Social organisation'), ('sponsor_unit', 'Sponsor unit')], max_length=24, verbose_name='kind')),
-                ('name', models.CharField(max_length=128, verbose_name='name')),
-                ('credit_code', models.CharField(blank=True, max_length=18, verbose_name='unified social credit code')),
-                ('registration', models.CharField(blank=True, choices=[('registered', 'Registered'), ('filed', 'Filed')], max_length=16, verbose_name='registration')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('suspended', 'Suspended'), ('closed', 'Closed')], default='active', max_length=16, verbose_name='status')),
-                ('contact_name', models.CharField(blank=True, max_length=64, verbose_name='contact person')),
-                ('contact_phone_encrypted', models.BinaryField(null=True)),
-                ('address', models.CharField(blank=True, max_length=160, verbose_name='address')),
-                ('building', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='organisations', to='registry.building', verbose_name='building')),
-                ('grid', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.orgunit', verbose_name='grid')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("path", models.CharField(db_index=True, max_length=255)),
+                ("lng", models.FloatField(blank=True, null=True, verbose_name="longitude")),
+                ("lat", models.FloatField(blank=True, null=True, verbose_name="latitude")),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("resident_organisation", "Resident organisation"),
+                            ("enterprise", "Enterprise"),
+                            ("shop", "Shop"),
+                            ("social_organisation", "Social organisation"),
+                            ("sponsor_unit", "Sponsor unit"),
+                        ],
+                        max_length=24,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("name", models.CharField(max_length=128, verbose_name="name")),
+                (
+                    "credit_code",
+                    models.CharField(
+                        blank=True, max_length=18, verbose_name="unified social credit code"
+                    ),
+                ),
+                (
+                    "registration",
+                    models.CharField(
+                        blank=True,
+                        choices=[("registered", "Registered"), ("filed", "Filed")],
+                        max_length=16,
+                        verbose_name="registration",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("closed", "Closed"),
+                        ],
+                        default="active",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "contact_name",
+                    models.CharField(blank=True, max_length=64, verbose_name="contact person"),
+                ),
+                ("contact_phone_encrypted", models.BinaryField(null=True)),
+                ("address", models.CharField(blank=True, max_length=160, verbose_name="address")),
+                (
+                    "building",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="organisations",
+                        to="registry.building",
+                        verbose_name="building",
+                    ),
+                ),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.orgunit",
+                        verbose_name="grid",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'organisation',
-                'verbose_name_plural': 'organisations',
-                'indexes': [models.Index(fields=['kind', 'path'], name='registry_or_kind_7a4848_idx')],
+                "verbose_name": "organisation",
+                "verbose_name_plural": "organisations",
+                "indexes": [
+                    models.Index(fields=["kind", "path"], name="registry_or_kind_7a4848_idx")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['name'], name='registry_pe_name_b9f5b3_idx'),
+            model_name="person",
+            index=models.Index(fields=["name"], name="registry_pe_name_b9f5b3_idx"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['given_name'], name='registry_pe_given_n_7bc3f2_idx'),
+            model_name="person",
+            index=models.Index(fields=["given_name"], name="registry_pe_given_n_7bc3f2_idx"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['name_initials'], name='registry_pe_name_in_5b6190_idx'),
+            model_name="person",
+            index=models.Index(fields=["name_initials"], name="registry_pe_name_in_5b6190_idx"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['name_pinyin'], name='registry_pe_name_pi_c24dc7_idx'),
+            model_name="person",
+            index=models.Index(fields=["name_pinyin"], name="registry_pe_name_pi_c24dc7_idx"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['id_tail_index'], name='registry_pe_id_tail_0440c8_idx'),
+            model_name="person",
+            index=models.Index(fields=["id_tail_index"], name="registry_pe_id_tail_0440c8_idx"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['phone_index'], name='registry_pe_phone_i_7c9218_idx'),
+            model_name="person",
+            index=models.Index(fields=["phone_index"], name="registry_pe_phone_i_7c9218_idx"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['phone_tail_index'], name='registry_pe_phone_t_4d45ad_idx'),
+            model_name="person",
+            index=models.Index(fields=["phone_tail_index"], name="registry_pe_phone_t_4d45ad_idx"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['grid', 'birth_date'], name='registry_pe_grid_id_993803_idx'),
+            model_name="person",
+            index=models.Index(
+                fields=["grid", "birth_date"], name="registry_pe_grid_id_993803_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(condition=models.Q(('id_number_index__isnull', False)), fields=('id_number_index',), name='uniq_person_id_number'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("id_number_index__isnull", False)),
+                fields=("id_number_index",),
+                name="uniq_person_id_number",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dwelling',
-            constraint=models.UniqueConstraint(fields=('building', 'number'), name='uniq_dwelling_number'),
+            model_name="dwelling",
+            constraint=models.UniqueConstraint(
+                fields=("building", "number"), name="uniq_dwelling_number"
+            ),
         ),
         migrations.AddIndex(
-            model_name='building',
-            index=models.Index(fields=['grid', 'name'], name='registry_bu_grid_id_f440da_idx'),
+            model_name="building",
+            index=models.Index(fields=["grid", "name"], name="registry_bu_grid_id_f440da_idx"),
         ),
         migrations.AddIndex(
-            model_name='persontag',
-            index=models.Index(fields=['tag', 'person'], name='registry_pe_tag_id_322f69_idx'),
+            model_name="persontag",
+            index=models.Index(fields=["tag", "person"], name="registry_pe_tag_id_322f69_idx"),
         ),
         migrations.AddIndex(
-            model_name='recordchange',
-            index=models.Index(fields=['object_type', 'object_id', 'changed_at'], name='registry_re_object__9ab3c8_idx'),
+            model_name="recordchange",
+            index=models.Index(
+                fields=["object_type", "object_id", "changed_at"],
+                name="registry_re_object__9ab3c8_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='taggrant',
-            constraint=models.UniqueConstraint(fields=('user', 'tag'), name='uniq_tag_grant'),
+            model_name="taggrant",
+            constraint=models.UniqueConstraint(fields=("user", "tag"), name="uniq_tag_grant"),
         ),
     ]

@@ -1,0 +1,5 @@
+"""Register pages: imports."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

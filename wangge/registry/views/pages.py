@@ -1,0 +1,5 @@
+"""Register pages: pages."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Register pages: search."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
