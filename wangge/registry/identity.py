@@ -32,10 +32,11 @@ ADDRESS_AAD = "registry.person.registered_address"
 CONTACT_PHONE_AAD = "registry.organisation.contact_phone"
 
 # Two-character surnames (复姓) that appear in practice; everything else takes one character.
-COMPOUND_SURNAMES = frozenset(
+_COMPOUND_SURNAMES_TEXT = (
     "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 端木 "
-    "独孤 南宫 西门 闻人 呼延 澹台 公冶 宗政 濮阳 太叔 申屠 钟离 赫连 万俟".split()
+    "独孤 南宫 西门 闻人 呼延 澹台 公冶 宗政 濮阳 太叔 申屠 钟离 赫连 万俟"
 )
+COMPOUND_SURNAMES = frozenset(_COMPOUND_SURNAMES_TEXT.split(" "))
 
 
 def id_check_char(first17: str) -> str:

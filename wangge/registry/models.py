@@ -189,7 +189,8 @@ class Person(Placed):
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"))
     id_number_encrypted = models.BinaryField(null=True)
-    id_number_index = models.CharField(max_length=64, null=True)
+    # NULL (not "") once erased by retention, so the unique constraint skips erased rows.
+    id_number_index = models.CharField(max_length=64, null=True)  # noqa: DJ001
     id_tail_index = models.CharField(max_length=16, blank=True)
     phone_encrypted = models.BinaryField(null=True)
     phone_index = models.CharField(max_length=64, blank=True)
