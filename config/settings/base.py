@@ -193,3 +193,9 @@ WANGGE_TILE_SUBDOMAINS = os.environ.get("WANGGE_TILE_SUBDOMAINS", "")
 WANGGE_CACHE_RECHECK_SECONDS = float(os.environ.get("WANGGE_CACHE_RECHECK_SECONDS", "2"))
 # API tokens live this long unless revoked first.
 WANGGE_API_TOKEN_TTL = timedelta(days=int(os.environ.get("WANGGE_API_TOKEN_DAYS", "30")))
+
+# Register retention: persons who moved out more than this many years ago are archived and
+# their identifiers erased by `wangge_register_retention` (run daily).
+WANGGE_RETENTION_YEARS = int(os.environ.get("WANGGE_RETENTION_YEARS", "5"))
+# How recent a password check must be to reveal a full ID number, phone or address.
+WANGGE_REVEAL_FRESH_SECONDS = int(os.environ.get("WANGGE_REVEAL_FRESH_SECONDS", "300"))

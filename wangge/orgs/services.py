@@ -6,6 +6,8 @@ actor cannot see is NotFound, one it can see but not change is PermissionDenied 
 Editors send back the `version` they loaded; a stale one is a Conflict ("version_conflict").
 """
 
+from collections.abc import Callable
+
 import shapely
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -47,6 +49,23 @@ from .permissions import (
 from .rules import grid_placement_errors
 
 GRID_BOUNDARIES = "grid_boundaries"
+
+# Apps above orgs (the register) re-place their records when grid boundaries change. They add a
+# callable at start-up; it runs inside the service's transaction with the path of the area whose
+# grids changed, so a grid edit and the re-placement commit together or not at all.
+BOUNDARY_CHANGE_HOOKS: list[Callable[[str], None]] = []
+
+
+def _boundaries_changed(path: str) -> None:
+    revision_bump(GRID_BOUNDARIES)
+    for hook in BOUNDARY_CHANGE_HOOKS:
+        hook(path)
+
+
+def _area_path(unit: OrgUnit) -> str:
+    """The community whose grids a change to this unit may move records between."""
+    community = community_of(unit) if unit.kind in GRID_KINDS else None
+    return (community or unit).path
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -235,7 +254,7 @@ def org_unit_create(
         detail={"code": code, "kind": kind, "parent": parent_code, "area_m2": unit.area_m2},
     )
     if geom is not None:
-        revision_bump(GRID_BOUNDARIES)
+        _boundaries_changed(_area_path(unit))
     return unit
 
 
@@ -290,7 +309,7 @@ def org_unit_update(
         detail={"code": code, "kind": unit.kind, "fields": changed, "area_m2": unit.area_m2},
     )
     if "boundary" in changed:
-        revision_bump(GRID_BOUNDARIES)
+        _boundaries_changed(_area_path(unit))
     return unit
 
 
@@ -391,7 +410,7 @@ def grid_split(
             "new_area_m2": created.area_m2,
         },
     )
-    revision_bump(GRID_BOUNDARIES)
+    _boundaries_changed(_area_path(unit))
     return unit, created
 
 
@@ -435,7 +454,7 @@ def grid_merge(*, actor, code: str, other_code: str, version: int, other_version
             "roles_left_on_other": RoleAssignment.objects.filter(org_unit=other).count(),
         },
     )
-    revision_bump(GRID_BOUNDARIES)
+    _boundaries_changed(_area_path(unit))
     return unit
 
 
@@ -568,5 +587,5 @@ def org_tree_import(*, actor, feature_collection: dict) -> dict:
             },
         )
     if plan.boundaries_changed:
-        revision_bump(GRID_BOUNDARIES)
+        _boundaries_changed("/")
     return summary

@@ -10,8 +10,11 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         # orgs serves grid cards but may not import the register above it, so the register
         # installs its counts provider here (see wangge.orgs.selectors.GRID_COUNTS_PROVIDER).
-        from wangge.orgs import selectors
+        from wangge.orgs import selectors, services
 
         from .counts import grid_counts_for
+        from .placement import relocate_after_boundary_change
 
         selectors.GRID_COUNTS_PROVIDER = grid_counts_for
+        if relocate_after_boundary_change not in services.BOUNDARY_CHANGE_HOOKS:
+            services.BOUNDARY_CHANGE_HOOKS.append(relocate_after_boundary_change)

@@ -12,6 +12,7 @@ from pypinyin import Style, lazy_pinyin
 
 from wangge.core.crypto import (
     blind_index,
+    decrypt,
     encrypt,
     id_number_index,
     is_mobile_phone,
@@ -136,4 +137,21 @@ def encrypted_identifiers(
         "phone_index": phone_index(phone) if phone else "",
         "phone_tail_index": phone_tail_index(phone) if phone else "",
         "registered_address_encrypted": (encrypt(address, aad=ADDRESS_AAD) if address else None),
+    }
+
+
+def _plain(blob, aad: str) -> str:
+    return decrypt(bytes(blob), aad=aad) if blob else ""
+
+
+def decrypted_identifiers(person) -> dict:
+    """The plaintext ID number, phone and registered address of a person ("" where none).
+
+    Only services and the masking layer call this; pages and the API never show the result
+    unmasked except through the audited reveal.
+    """
+    return {
+        "id_number": _plain(person.id_number_encrypted, ID_AAD),
+        "phone": _plain(person.phone_encrypted, PHONE_AAD),
+        "registered_address": _plain(person.registered_address_encrypted, ADDRESS_AAD),
     }

@@ -9,13 +9,18 @@ address: the `registry.reveal_personal_data` permission, a reason and a fresh au
 from django.utils.translation import gettext as _
 
 from wangge.core.audit import audit_record
-from wangge.core.errors import NotFound
+from wangge.core.errors import NotFound, PermissionDenied
 from wangge.core.models import AuditResult
+from wangge.core.scope import path_in_scope
+from wangge.orgs.enums import Role
 from wangge.orgs.permissions import is_system, visible_paths
 
 from .models import KeyPopulationTag, TagGrant
 
 SYSTEM_USERNAME = "system"
+
+# Who keeps the register current: the grid's own workers and the community above them.
+WRITE_ROLES = (Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.ADMIN)
 
 
 def register_paths(actor) -> tuple[str, ...]:
@@ -52,6 +57,26 @@ def visible_tags(actor) -> dict[int, str]:
 
 def visible_tag_ids(actor) -> frozenset[int]:
     return frozenset(visible_tags(actor))
+
+
+def write_paths(actor) -> tuple[str, ...]:
+    if is_system(actor):
+        return ("/",)
+    return actor.paths(*WRITE_ROLES)
+
+
+def require_register_write(actor, *, object_type: str, object_id, path: str) -> None:
+    """NotFound when the record is out of the actor's scope, PermissionDenied when the actor
+    sees it but holds no role that keeps the register. Both are audited by the caller's layer."""
+    if path_in_scope(path, write_paths(actor)):
+        return
+    if not path_in_scope(path, register_paths(actor)):
+        raise record_not_found(object_type, object_id)
+    raise PermissionDenied(
+        _("Only grid workers, grid leaders, community staff and admins may change the register."),
+        field="id",
+        detail={"object_type": f"registry.{object_type}", "object_id": str(object_id)},
+    )
 
 
 def has_register_permission(actor, codename: str) -> bool:

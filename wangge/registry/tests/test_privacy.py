@@ -1,0 +1,123 @@
+import base64
+from datetime import date
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from wangge.core.crypto import decrypt, key_version_of
+from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
+from wangge.core.models import AuditEvent
+from wangge.orgs.actors import actor_for
+from wangge.orgs.enums import Role
+from wangge.orgs.permissions import system_actor
+from wangge.orgs.tests.factories import PASSWORD, grid_worker, staff_user
+from wangge.registry.identity import ID_AAD, PHONE_AAD
+from wangge.registry.models import Person, RecordChange
+from wangge.registry.privacy import (
+    person_data_export,
+    person_reveal,
+    persons_retention_sweep,
+    register_reencrypt,
+)
+from wangge.registry.tests.factories import make_person
+
+pytestmark = pytest.mark.django_db
+
+KEY_1 = "ZV1tZFEfhh3AhbL33g42nrNjLimd9bAZWmjJU6gqBIM="
+KEY_2 = base64.b64encode(b"\x07" * 32).decode()
+
+
+def allow_reveal(user):
+    user.user_permissions.add(Permission.objects.get(codename="reveal_personal_data"))
+    return actor_for(type(user).objects.get(pk=user.pk))  # permissions are cached per instance
+
+
+def reveals(result):
+    return AuditEvent.objects.filter(action="registry.person_reveal", result=result).count()
+
+
+def test_reveal_needs_permission_reason_and_password_and_every_attempt_is_audited(street):
+    person = make_person("张伟", grid=street.grid_a1, phone="13800138000")
+    worker = actor_for(grid_worker(street))
+    with pytest.raises(PermissionDenied):
+        person_reveal(
+            actor=worker, person_id=person.id, field="phone", reason="回访核实", password=PASSWORD
+        )
+    assert reveals("denied") == 1
+    allowed = allow_reveal(worker.user)
+    with pytest.raises(ValidationFailed) as no_reason:
+        person_reveal(
+            actor=allowed, person_id=person.id, field="phone", reason="", password=PASSWORD
+        )
+    assert no_reason.value.field == "reason"
+    with pytest.raises(ValidationFailed) as bad_password:
+        person_reveal(
+            actor=allowed, person_id=person.id, field="phone", reason="回访核实", password="wrong"
+        )
+    assert bad_password.value.field == "password"
+    assert reveals("failed") == 2
+    value = person_reveal(
+        actor=allowed, person_id=person.id, field="phone", reason="回访核实", password=PASSWORD
+    )
+    assert value == "13800138000"
+    row = AuditEvent.objects.get(action="registry.person_reveal", result="ok")
+    assert row.detail == {"field": "phone", "reason": "回访核实"}
+    assert "13800138000" not in str(AuditEvent.objects.values_list("detail", flat=True))
+
+
+def test_reveal_out_of_scope_is_not_found(street):
+    person = make_person("李四", grid=street.grid_b1, phone="13800138000")
+    allowed = allow_reveal(grid_worker(street))
+    with pytest.raises(NotFound):
+        person_reveal(
+            actor=allowed, person_id=person.id, field="phone", reason="回访核实", password=PASSWORD
+        )
+
+
+def test_retention_archives_and_erases_only_those_long_gone(street, settings):
+    settings.WANGGE_RETENTION_YEARS = 5
+    gone = make_person(
+        "王五", grid=street.grid_a1, phone="13800138000", move_out_date=date(2019, 1, 1)
+    )
+    recent = make_person("赵六", grid=street.grid_a1, move_out_date=date(2024, 1, 1))
+    staying = make_person("钱七", grid=street.grid_a1)
+    with pytest.raises(PermissionDenied):
+        persons_retention_sweep(actor=actor_for(grid_worker(street)), today=date(2026, 11, 30))
+    assert Person.objects.filter(archived_at__isnull=False).count() == 0
+    assert persons_retention_sweep(actor=system_actor(), today=date(2026, 11, 30)) == 1
+    assert persons_retention_sweep(actor=system_actor(), today=date(2026, 11, 30)) == 0
+    gone.refresh_from_db()
+    assert gone.archived_at is not None
+    assert (gone.id_number_encrypted, gone.id_number_index, gone.phone_encrypted) == (None,) * 3
+    assert gone.phone_index == gone.id_tail_index == ""
+    assert RecordChange.objects.filter(object_id=gone.id, action="archive").exists()
+    for other in (recent, staying):
+        other.refresh_from_db()
+        assert other.archived_at is None and other.id_number_encrypted is not None
+
+
+def test_reencrypt_moves_every_value_to_the_current_key(street, settings):
+    person = make_person("孙八", grid=street.grid_a1, phone="13800138000")
+    number = decrypt(bytes(person.id_number_encrypted), aad=ID_AAD)
+    settings.WANGGE_FIELD_KEYS = {"1": KEY_1, "2": KEY_2}
+    settings.WANGGE_FIELD_KEY_VERSION = 2
+    with pytest.raises(PermissionDenied):
+        register_reencrypt(actor=actor_for(grid_worker(street)))
+    assert register_reencrypt(actor=system_actor()) == 2
+    assert register_reencrypt(actor=system_actor()) == 0
+    person.refresh_from_db()
+    assert key_version_of(bytes(person.id_number_encrypted)) == 2
+    settings.WANGGE_FIELD_KEYS = {"2": KEY_2}
+    assert decrypt(bytes(person.id_number_encrypted), aad=ID_AAD) == number
+    assert decrypt(bytes(person.phone_encrypted), aad=PHONE_AAD) == "13800138000"
+
+
+def test_data_export_is_for_admins_of_the_area_and_is_audited(street):
+    person = make_person("周九", grid=street.grid_a1, phone="13800138000")
+    with pytest.raises(PermissionDenied):
+        person_data_export(actor=actor_for(grid_worker(street)), person_id=person.id)
+    admin = actor_for(staff_user("adm", Role.ADMIN, street.community_a))
+    export = person_data_export(actor=admin, person_id=person.id)
+    assert export["person"]["name"] == "周九"
+    assert export["person"]["phone"] == "13800138000"
+    assert AuditEvent.objects.filter(action="registry.person_data_export").count() == 1
