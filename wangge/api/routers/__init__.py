@@ -1,9 +1,10 @@
 """(prefix, router) pairs mounted under /api/v1/. Add one line per area."""
 
-from . import auth, calendar, orgs
+from . import auth, calendar, orgs, registry
 
 ROUTERS = [
     ("/", orgs.router),
     ("/", auth.router),
     ("/calendar/", calendar.router),
+    ("/", registry.router),
 ]

@@ -1,0 +1,301 @@
+"""The register: persons (search, list, profile, writes, reveal), households, buildings, places.
+
+Same scope, masking and sensitivity rules as the pages: every read goes through a registry
+selector, every write through a registry service. Out of scope is 404; bad input 422 naming the
+field; a stale `version` 409. Identifiers never travel in URLs: search terms may, because the
+search box is how a clerk finds a person, so the API also accepts `POST /persons/search`.
+"""
+
+from datetime import date
+from typing import Any
+
+from ninja import Field, Query, Router, Schema
+
+from wangge.orgs.actors import request_actor
+from wangge.registry import place_services, privacy, selectors, services
+from wangge.registry.search import person_search
+
+from .orgs import ErrorOut
+
+router = Router(tags=["registry"])
+ERRORS = {404: ErrorOut, 422: ErrorOut}
+WRITE_ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class PersonFilters(Schema):
+    q: str | None = Field(None, max_length=64, description="name, pinyin, ID or phone (tail)")
+    grid: str | None = None
+    building: int | None = None
+    tag: str | None = None
+    age_min: int | None = Field(None, ge=0, le=150)
+    age_max: int | None = Field(None, ge=0, le=150)
+    residence_status: str | None = None
+    after: str | None = Field(None, description="cursor from the previous page's `next`")
+    limit: int = Field(50, ge=1, le=200)
+
+
+class SearchIn(Schema):
+    q: str = Field(..., max_length=64)
+    limit: int = Field(20, ge=1, le=50)
+
+
+class PersonPage(Schema):
+    results: list[dict[str, Any]]
+    next: str | None = None
+
+
+class PersonIn(Schema):
+    name: str = Field(..., max_length=64)
+    id_number: str = Field("", max_length=18)
+    gender: str | None = None
+    birth_date: date | None = None
+    phone: str = Field("", max_length=20)
+    ethnicity: str = Field("", max_length=16)
+    residence_status: str = "registered"
+    registered_address: str = Field("", max_length=128)
+    party_member: bool = False
+    employer: str = Field("", max_length=64)
+    relationship: str = ""
+    move_in_date: date | None = None
+    household_id: int | None = None
+    grid_code: str | None = None
+
+
+class PersonPatch(Schema):
+    version: int = Field(..., ge=1)
+    name: str | None = Field(None, max_length=64)
+    id_number: str | None = Field(None, max_length=18)
+    phone: str | None = Field(None, max_length=20)
+    ethnicity: str | None = Field(None, max_length=16)
+    residence_status: str | None = None
+    registered_address: str | None = Field(None, max_length=128)
+    party_member: bool | None = None
+    employer: str | None = Field(None, max_length=64)
+    relationship: str | None = None
+    move_in_date: date | None = None
+
+
+class PersonOut(Schema):
+    id: int
+    version: int
+
+
+class MoveOutIn(Schema):
+    version: int = Field(..., ge=1)
+    date: date
+    note: str = Field("", max_length=200)
+
+
+class TagIn(Schema):
+    tag: str
+    valid_from: date
+    valid_to: date | None = None
+    grade: int | None = None
+    note: str = Field("", max_length=128)
+
+
+class TagEndIn(Schema):
+    valid_to: date
+
+
+class RevealIn(Schema):
+    field: str
+    reason: str = Field(..., max_length=200)
+    password: str
+    code: str | None = None
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+class PlaceIn(Schema):
+    name: str
+    address: str = ""
+    lng: float
+    lat: float
+    floors: int | None = None
+    entrances: int | None = None
+    compound_id: int | None = None
+
+
+class DwellingIn(Schema):
+    number: str
+    entrance: int | None = None
+    floor: int | None = None
+    use: str = "owner_occupied"
+    area_m2: float | None = None
+
+
+class HouseholdIn(Schema):
+    number: str
+
+
+class OrganisationIn(Schema):
+    kind: str
+    name: str
+    credit_code: str = ""
+    registration: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    address: str = ""
+    lng: float
+    lat: float
+
+
+class Created(Schema):
+    id: int
+
+
+@router.get("/persons", response={200: PersonPage, **ERRORS})
+def person_list(request, filters: Query[PersonFilters]):
+    """With `q`: the search, best match first (one page). Without: the filtered list."""
+    actor = request_actor(request)
+    if filters.q:
+        return {"results": person_search(actor=actor, q=filters.q, limit=min(filters.limit, 50))}
+    rows, cursor = selectors.person_list(
+        actor=actor,
+        filters=filters.model_dump(exclude={"q", "after", "limit"}, exclude_none=True),
+        after=filters.after,
+        limit=filters.limit,
+    )
+    return {"results": rows, "next": cursor}
+
+
+@router.post("/persons/search", response={200: PersonPage, **ERRORS})
+def person_search_post(request, payload: SearchIn):
+    """The search with the term in the body, so an ID number never lands in an access log."""
+    return {
+        "results": person_search(actor=request_actor(request), q=payload.q, limit=payload.limit)
+    }
+
+
+@router.get("/persons/{person_id}", response={200: dict[str, Any], **ERRORS})
+def person_get(request, person_id: int):
+    """A person's live archive (masked). Every call is written to the access log."""
+    return selectors.person_get(actor=request_actor(request), person_id=person_id)
+
+
+@router.post("/persons", response={201: PersonOut, **WRITE_ERRORS})
+def person_create(request, payload: PersonIn):
+    data = payload.model_dump(exclude={"household_id", "grid_code"}, exclude_none=True)
+    person = services.person_create(
+        actor=request_actor(request),
+        data=data,
+        household_id=payload.household_id,
+        grid_code=payload.grid_code,
+    )
+    return 201, {"id": person.id, "version": person.version}
+
+
+@router.patch("/persons/{person_id}", response={200: PersonOut, **WRITE_ERRORS})
+def person_update(request, person_id: int, payload: PersonPatch):
+    data = payload.model_dump(exclude={"version"}, exclude_unset=True)
+    person = services.person_update(
+        actor=request_actor(request), person_id=person_id, version=payload.version, data=data
+    )
+    return {"id": person.id, "version": person.version}
+
+
+@router.post("/persons/{person_id}/move-out", response={200: PersonOut, **WRITE_ERRORS})
+def person_move_out(request, person_id: int, payload: MoveOutIn):
+    person = services.person_move_out(
+        actor=request_actor(request),
+        person_id=person_id,
+        version=payload.version,
+        moved_out_on=payload.date,
+        note=payload.note,
+    )
+    return {"id": person.id, "version": person.version}
+
+
+@router.post("/persons/{person_id}/tags", response={201: Created, **WRITE_ERRORS})
+def person_tag_add(request, person_id: int, payload: TagIn):
+    row = services.person_tag_add(
+        actor=request_actor(request),
+        person_id=person_id,
+        tag_code=payload.tag,
+        valid_from=payload.valid_from,
+        valid_to=payload.valid_to,
+        grade=payload.grade,
+        note=payload.note,
+    )
+    return 201, {"id": row.id}
+
+
+@router.post("/persons/{person_id}/tags/{tag}/end", response={200: Created, **WRITE_ERRORS})
+def person_tag_end(request, person_id: int, tag: str, payload: TagEndIn):
+    row = services.person_tag_end(
+        actor=request_actor(request), person_id=person_id, tag_code=tag, valid_to=payload.valid_to
+    )
+    return {"id": row.id}
+
+
+@router.post("/persons/{person_id}/reveal", response={200: RevealOut, **WRITE_ERRORS})
+def person_reveal(request, person_id: int, payload: RevealIn):
+    """One full value, for a stated reason, after the password (and TOTP code) again."""
+    value = privacy.person_reveal(
+        actor=request_actor(request),
+        person_id=person_id,
+        field=payload.field,
+        reason=payload.reason,
+        password=payload.password,
+        code=payload.code,
+    )
+    return {"field": payload.field, "value": value}
+
+
+@router.get("/persons/{person_id}/data-export", response={200: dict[str, Any], **WRITE_ERRORS})
+def person_data_export(request, person_id: int):
+    """Everything held about one person, for their own request (admins; audited)."""
+    return privacy.person_data_export(actor=request_actor(request), person_id=person_id)
+
+
+@router.get("/households/{household_id}", response={200: dict[str, Any], **ERRORS})
+def household_get(request, household_id: int):
+    return selectors.household_get(actor=request_actor(request), household_id=household_id)
+
+
+@router.get("/buildings/{building_id}", response={200: dict[str, Any], **ERRORS})
+def building_get(request, building_id: int):
+    return selectors.building_get(actor=request_actor(request), building_id=building_id)
+
+
+@router.get("/grids/{code}/buildings", response={200: dict[str, Any], **ERRORS})
+def grid_buildings(request, code: str):
+    return selectors.grid_buildings(actor=request_actor(request), grid_code=code)
+
+
+@router.post("/buildings", response={201: Created, **WRITE_ERRORS})
+def building_create(request, payload: PlaceIn):
+    building = place_services.building_create(
+        actor=request_actor(request),
+        data=payload.model_dump(exclude={"compound_id"}),
+        compound_id=payload.compound_id,
+    )
+    return 201, {"id": building.id}
+
+
+@router.post("/buildings/{building_id}/dwellings", response={201: Created, **WRITE_ERRORS})
+def dwelling_create(request, building_id: int, payload: DwellingIn):
+    dwelling = place_services.dwelling_create(
+        actor=request_actor(request), building_id=building_id, data=payload.model_dump()
+    )
+    return 201, {"id": dwelling.id}
+
+
+@router.post("/dwellings/{dwelling_id}/households", response={201: Created, **WRITE_ERRORS})
+def household_create(request, dwelling_id: int, payload: HouseholdIn):
+    household = place_services.household_create(
+        actor=request_actor(request), dwelling_id=dwelling_id, number=payload.number
+    )
+    return 201, {"id": household.id}
+
+
+@router.post("/organisations", response={201: Created, **WRITE_ERRORS})
+def organisation_create(request, payload: OrganisationIn):
+    organisation = place_services.organisation_create(
+        actor=request_actor(request), data=payload.model_dump()
+    )
+    return 201, {"id": organisation.id}
