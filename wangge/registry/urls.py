@@ -2,6 +2,11 @@
 
 from django.urls import URLPattern
 
-from .views import imports, pages, search
+from .views import exports, imports, pages, search
 
-urlpatterns: list[URLPattern] = [*pages.urlpatterns, *search.urlpatterns, *imports.urlpatterns]
+urlpatterns: list[URLPattern] = [
+    *exports.urlpatterns,
+    *pages.urlpatterns,
+    *search.urlpatterns,
+    *imports.urlpatterns,
+]

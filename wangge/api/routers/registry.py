@@ -13,7 +13,9 @@ from ninja import Field, Query, Router, Schema
 
 from wangge.orgs.actors import request_actor
 from wangge.registry import place_services, privacy, selectors, services
+from wangge.registry.export import person_list_export
 from wangge.registry.search import person_search
+from wangge.registry.views.exports import xlsx_response
 
 from .orgs import ErrorOut
 
@@ -161,6 +163,29 @@ def person_list(request, filters: Query[PersonFilters]):
         limit=filters.limit,
     )
     return {"results": rows, "next": cursor}
+
+
+class ExportIn(Schema):
+    grid: str | None = None
+    building: int | None = None
+    tag: str | None = None
+    age_min: int | None = Field(None, ge=0, le=150)
+    age_max: int | None = Field(None, ge=0, le=150)
+    residence_status: str | None = None
+    unmasked: bool = False
+    reason: str = Field("", max_length=200)
+
+
+@router.post("/persons/export", response={200: None, **WRITE_ERRORS})
+def person_export(request, payload: ExportIn):
+    """The filtered list as xlsx; unmasked only with the permission and a reason (audited)."""
+    content, _rows = person_list_export(
+        actor=request_actor(request),
+        filters=payload.model_dump(exclude={"unmasked", "reason"}, exclude_none=True),
+        unmasked=payload.unmasked,
+        reason=payload.reason,
+    )
+    return xlsx_response(content, "persons")
 
 
 @router.post("/persons/search", response={200: PersonPage, **ERRORS})
