@@ -13,3 +13,13 @@ def english():
     """Messages in English, for tests that check the wording of a rule, not its translation."""
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_revision_caches():
+    """Process-wide caches (grid cards, tags, calendar) must not outlive a test's database."""
+    from wangge.core.revisions import revision_caches_clear
+
+    revision_caches_clear()
+    yield
+    revision_caches_clear()

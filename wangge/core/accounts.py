@@ -27,6 +27,7 @@ from .audit import audit_record
 from .crypto import decrypt, encrypt, is_mobile_phone, normalize_phone, phone_index
 from .errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from .models import AccountKind, AuditResult, User, UserSession
+from .revisions import DIRECTORY, revision_bump
 from .scope import Actor, actor_for_user, path_in_scope
 from .tokens import api_tokens_revoke_for_user
 
@@ -292,6 +293,7 @@ def user_disable(*, actor: Actor, user_id: int, reason: str) -> User:
     if not target.is_active:
         raise Conflict(_("This account is already disabled."), code="already_disabled")
     target.is_active = False
+    revision_bump(DIRECTORY)  # grid cards list active workers only
     target.save(update_fields=["is_active"])
     sessions = _sessions_end(target)
     tokens = api_tokens_revoke_for_user(user=target)

@@ -15,11 +15,27 @@ from .models import Revision
 
 T = TypeVar("T")
 
+# "Who serves where": org units, role assignments and staff accounts. Bumped by every write to
+# them, read by caches of grid cards.
+DIRECTORY = "directory"
+
+_caches: dict[str, list["RevisionCache"]] = {}
+
 
 def revision_bump(name: str) -> None:
     updated = Revision.objects.filter(name=name).update(number=F("number") + 1)
     if not updated:
         Revision.objects.get_or_create(name=name, defaults={"number": 1})
+    # This process sees its own change at once; others within WANGGE_CACHE_RECHECK_SECONDS.
+    for cache in _caches.get(name, ()):
+        cache.expire()
+
+
+def revision_caches_clear() -> None:
+    """Forget every cached value (tests: each starts from its own database)."""
+    for caches in _caches.values():
+        for cache in caches:
+            cache.clear()
 
 
 def revision_get(name: str) -> int:
@@ -35,6 +51,11 @@ class RevisionCache(Generic[T]):
         self.loader = loader
         self._value: T | None = None
         self._revision = -1
+        self._checked_at = 0.0
+        _caches.setdefault(name, []).append(self)
+
+    def expire(self) -> None:
+        """Compare with the database on the next get() (a rolled-back bump then changes nothing)."""
         self._checked_at = 0.0
 
     def get(self) -> T:

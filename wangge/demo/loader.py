@@ -20,7 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from wangge.core.audit import audit_record
 from wangge.core.errors import PermissionDenied
 from wangge.core.models import AccountKind, AuditEvent, User
-from wangge.core.revisions import revision_bump
+from wangge.core.revisions import DIRECTORY, revision_bump
 from wangge.core.twofactor import totp_device_create, totp_secret_base32
 from wangge.orgs.models import OrgUnit, RoleAssignment
 from wangge.orgs.permissions import SYSTEM_USERNAME, is_system
@@ -28,6 +28,8 @@ from wangge.orgs.services import GRID_BOUNDARIES, org_tree_import, role_assign
 
 from .generator import DEFAULT_SEED, generate_city
 from .names import CITY
+from .register import register_load
+from .register_writer import register_reset
 from .staff import GRID_WORKER_PREFIX, TOTP_ROLES, StaffAccount, staff_plan
 
 LOAD_ACTION = "demo.load"
@@ -87,6 +89,7 @@ def demo_load(*, actor, seed: int = DEFAULT_SEED, scale: int | None = None) -> l
         for account in accounts
         if account.role in TOTP_ROLES and account.featured
     }
+    register = register_load(actor=actor, collection=collection, seed=seed)
     audit_record(
         actor=actor,
         action=LOAD_ACTION,
@@ -99,6 +102,8 @@ def demo_load(*, actor, seed: int = DEFAULT_SEED, scale: int | None = None) -> l
             "scale": scale,
             "units": summary.get("created", 0),
             "accounts": len(accounts),
+            "households": register["households"],
+            "persons": register["persons"],
         },
     )
     return [account.as_record(secrets.get(account.username)) for account in accounts]
@@ -183,6 +188,7 @@ def demo_reset(*, actor) -> int:
     RoleAssignment.objects.filter(user__in=users).delete()
     TOTPDevice.objects.filter(user__in=users).delete()
     users.exclude(pk__in=in_trail).delete()
+    register_reset(f"/{CITY[0]}/")  # register rows hold their grid (PROTECT)
     units = OrgUnit.objects.filter(path__startswith=f"/{CITY[0]}/")
     RoleAssignment.objects.filter(org_unit__in=units).delete()
     deleted = 0
@@ -200,4 +206,5 @@ def demo_reset(*, actor) -> int:
         detail={"units": deleted},
     )
     revision_bump(GRID_BOUNDARIES)
+    revision_bump(DIRECTORY)
     return deleted

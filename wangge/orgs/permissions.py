@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from wangge.core.audit import audit_record
 from wangge.core.errors import NotFound, PermissionDenied, WanggeError
 from wangge.core.models import AuditResult
+from wangge.core.revisions import DIRECTORY, revision_bump
 from wangge.core.scope import Actor, path_in_scope
 
 from .enums import Role
@@ -97,7 +98,12 @@ def audit_org(
     detail: dict | None = None,
     result: str = AuditResult.OK,
 ) -> None:
-    """One audit row about an org unit. `detail`: codes, kinds and areas, never personal data."""
+    """One audit row about an org unit. `detail`: codes, kinds and areas, never personal data.
+
+    Every successful org write passes here, so it also tells the grid-card cache to reload.
+    """
+    if result == AuditResult.OK:
+        revision_bump(DIRECTORY)
     audit_record(
         actor=actor,
         action=action,

@@ -7,6 +7,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from wangge.core.errors import NotFound
+from wangge.core.revisions import DIRECTORY, RevisionCache
 from wangge.core.scope import scope_q
 
 from .codes import parent_code_of
@@ -38,8 +39,12 @@ def org_tree(*, actor) -> list[dict]:
 
 
 def org_unit_get(*, actor, code: str) -> OrgUnit:
-    unit = OrgUnit.objects.select_related("parent").filter(code=code).first()
-    if unit is None or not can_see(actor, unit.path):
+    # get(), not first(): no ORDER BY to compile, and this is on the grid-locate hot path.
+    try:
+        unit = OrgUnit.objects.select_related("parent").get(code=code)
+    except OrgUnit.DoesNotExist:
+        raise unit_not_found(code) from None
+    if not can_see(actor, unit.path):
         raise unit_not_found(code)
     return unit
 
@@ -60,43 +65,75 @@ def grid_counts(*, actor, codes) -> dict[str, dict]:
     }
 
 
+MAX_CACHED_CARDS = 20_000
+
+
+def _load_cards() -> dict[str, dict | None]:
+    return {}  # filled one grid at a time by _card_static
+
+
+# The parts of a grid card that change only with an org or staff write (revision "directory"),
+# kept per process: the card is on the point-lookup hot path, which would otherwise spend most
+# of its time compiling the same two queries.
+_cards: RevisionCache[dict[str, dict | None]] = RevisionCache(DIRECTORY, _load_cards)
+
+
+def _card_static(code: str) -> dict | None:
+    cards = _cards.get()
+    if code in cards:
+        return cards[code]
+    unit = (
+        OrgUnit.objects.select_related("parent__parent")
+        .filter(code=code, kind__in=GRID_KINDS, is_active=True)
+        .order_by()
+        .first()
+    )
+    if unit is None:
+        card = None
+    else:
+        community = unit.parent
+        if community is not None and community.kind == OrgUnitKind.SECTOR:
+            community = community.parent
+        workers = (
+            RoleAssignment.objects.filter(
+                org_unit=unit, role__in=(Role.GRID_LEADER, Role.GRID_WORKER), user__is_active=True
+            )
+            .order_by("role", "user__display_name", "user_id")
+            .values_list("role", "user__display_name", "user__username", "user__work_phone")
+        )
+        card = {
+            "path": unit.path,
+            "code": unit.code,
+            "name": unit.name,
+            "kind": unit.kind,
+            "institution": unit.institution,
+            "version": unit.version,
+            "community": {"code": community.code, "name": community.name} if community else None,
+            "area_m2": unit.area_m2,
+            "centroid": (
+                [unit.centroid_lng, unit.centroid_lat] if unit.centroid_lng is not None else None
+            ),
+            "grid_workers": [
+                {"name": display_name or username, "phone": phone, "role": role}
+                for role, display_name, username, phone in workers
+            ],
+            "boundary": unit.boundary,
+        }
+    if len(cards) >= MAX_CACHED_CARDS:
+        cards.clear()
+    cards[code] = card
+    return card
+
+
 def grid_card(*, actor, code: str) -> dict:
     """What a grid's card shows: who serves it, how big it is, how many live there."""
-    unit = org_unit_get(actor=actor, code=code)
-    if unit.kind not in GRID_KINDS or not unit.is_active:
+    card = _card_static(code)
+    if card is None or not can_see(actor, card["path"]):
         raise unit_not_found(code)
-    community = unit.parent
-    if community is not None and community.kind == OrgUnitKind.SECTOR:
-        community = community.parent
-    workers = (
-        RoleAssignment.objects.filter(
-            org_unit=unit, role__in=(Role.GRID_LEADER, Role.GRID_WORKER), user__is_active=True
-        )
-        .select_related("user")
-        .order_by("role", "user__display_name", "user_id")
-    )
-    return {
-        "code": unit.code,
-        "name": unit.name,
-        "kind": unit.kind,
-        "institution": unit.institution,
-        "version": unit.version,
-        "community": {"code": community.code, "name": community.name} if community else None,
-        "area_m2": unit.area_m2,
-        "centroid": (
-            [unit.centroid_lng, unit.centroid_lat] if unit.centroid_lng is not None else None
-        ),
-        "grid_workers": [
-            {
-                "name": a.user.display_name or a.user.get_username(),
-                "phone": a.user.work_phone,
-                "role": a.role,
-            }
-            for a in workers
-        ],
-        "counts": grid_counts(actor=actor, codes=[unit.code])[unit.code],
-        "boundary": unit.boundary,
-    }
+    shown = {key: value for key, value in card.items() if key != "path"}
+    shown["grid_workers"] = [dict(worker) for worker in card["grid_workers"]]
+    shown["counts"] = grid_counts(actor=actor, codes=[code])[code]
+    return shown
 
 
 def grid_locate(*, actor, lat: float, lng: float) -> dict:

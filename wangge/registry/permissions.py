@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from wangge.core.audit import audit_record
 from wangge.core.errors import NotFound, PermissionDenied
 from wangge.core.models import AuditResult
+from wangge.core.revisions import RevisionCache
 from wangge.core.scope import path_in_scope
 from wangge.orgs.enums import Role
 from wangge.orgs.permissions import is_system, visible_paths
@@ -29,6 +30,17 @@ def register_paths(actor) -> tuple[str, ...]:
     return visible_paths(actor)
 
 
+TAGS_REVISION = "registry_tags"
+
+
+def _load_tags() -> list[tuple[int, str, bool]]:
+    return list(KeyPopulationTag.objects.values_list("id", "code", "sensitive"))
+
+
+# Tags change rarely (an admin adds one); every grid card and list reads them.
+_all_tags: RevisionCache[list[tuple[int, str, bool]]] = RevisionCache(TAGS_REVISION, _load_tags)
+
+
 def visible_tags(actor) -> dict[int, str]:
     """{id: code} of the tags the actor may see: every ordinary tag, and sensitive ones granted.
 
@@ -37,7 +49,7 @@ def visible_tags(actor) -> dict[int, str]:
     cache = getattr(actor, "extra", None)
     if isinstance(cache, dict) and "visible_tags" in cache:
         return cache["visible_tags"]
-    rows = KeyPopulationTag.objects.values_list("id", "code", "sensitive")
+    rows = _all_tags.get()
     user = getattr(actor, "user", None)
     if is_system(actor):
         tags = {tag_id: code for tag_id, code, _sensitive in rows}

@@ -3,6 +3,7 @@ import pytest
 from wangge.core.errors import NotFound
 from wangge.orgs.actors import actor_for
 from wangge.orgs.enums import Role
+from wangge.orgs.permissions import system_actor
 from wangge.orgs.selectors import (
     grid_card,
     grid_counts,
@@ -11,6 +12,7 @@ from wangge.orgs.selectors import (
     org_tree,
     org_unit_get,
 )
+from wangge.orgs.services import role_assign
 from wangge.orgs.tests.factories import admin_user, grid_worker, make_street, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -122,12 +124,35 @@ def test_grids_geojson_is_the_actors_map_layer(street):
         grids_geojson(actor=actor, parent_code=street.community_b.code)
 
 
-def test_map_layer_and_grid_card_take_a_fixed_number_of_queries(street, django_assert_num_queries):
+def test_map_layer_and_grid_card_take_a_fixed_number_of_queries(
+    street, django_assert_num_queries, settings
+):
     actor = actor_for(admin_user(street.street))
     with django_assert_num_queries(1):
         grids_geojson(actor=actor)
     for n in range(3):
         staff_user(f"w{n}", Role.GRID_WORKER, street.grid_a1)
-    # unit, workers; then the register's counts: visible tags, tag grants, the rollup rows.
-    with django_assert_num_queries(5):
+    settings.WANGGE_CACHE_RECHECK_SECONDS = 60
+    # First: revision, unit, workers; then the register's counts: tag revision and tags,
+    # grants, the rollup rows.
+    with django_assert_num_queries(7):
         grid_card(actor=actor, code=street.grid_a1.code)
+    # Then the card and the tags come from the process cache: grants and rollup rows only.
+    with django_assert_num_queries(2):
+        card = grid_card(actor=actor, code=street.grid_a1.code)
+    assert len(card["grid_workers"]) == 3
+
+
+def test_a_role_change_shows_on_the_cached_card_at_once(street, settings):
+    settings.WANGGE_CACHE_RECHECK_SECONDS = 60
+    actor = actor_for(admin_user(street.street))
+    before = grid_card(actor=actor, code=street.grid_a1.code)["grid_workers"]
+    newcomer = staff_user("newcomer", display_name="新来的")
+    role_assign(
+        actor=system_actor(),
+        user=newcomer,
+        role=Role.GRID_WORKER,
+        org_unit_code=street.grid_a1.code,
+    )
+    after = grid_card(actor=actor, code=street.grid_a1.code)["grid_workers"]
+    assert len(after) == len(before) + 1 and "新来的" in [w["name"] for w in after]
