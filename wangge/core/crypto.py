@@ -25,7 +25,7 @@ import re
 import secrets
 import threading
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -49,6 +49,9 @@ class Keyring:
     field_keys: dict[int, bytes]
     version: int
     blind_index_key: bytes
+    # Built once: a bulk import encrypts millions of values, and key set-up costs per object.
+    ciphers: dict[int, AESGCM] = field(default_factory=dict)
+    blind_hmac: "hmac.HMAC | None" = None
 
 
 _lock = threading.Lock()
@@ -122,7 +125,14 @@ def _load_keyring() -> Keyring:
     current = int(version) if version not in (None, "") else max(field_keys)
     if current not in field_keys:
         raise ImproperlyConfigured(f"WANGGE_FIELD_KEY_VERSION {current} has no key")
-    return Keyring(field_keys, current, _decode_key(blind, "WANGGE_BLIND_INDEX_KEY"))
+    blind_key = _decode_key(blind, "WANGGE_BLIND_INDEX_KEY")
+    return Keyring(
+        field_keys,
+        current,
+        blind_key,
+        ciphers={number: AESGCM(key) for number, key in field_keys.items()},
+        blind_hmac=hmac.new(blind_key, digestmod=hashlib.sha256),
+    )
 
 
 def keyring() -> Keyring:
@@ -146,7 +156,7 @@ def encrypt(text: str, *, aad: str = "") -> bytes:
     ring = keyring()
     header = bytes([ring.version])
     nonce = secrets.token_bytes(NONCE_BYTES)
-    sealed = AESGCM(ring.field_keys[ring.version]).encrypt(
+    sealed = ring.ciphers[ring.version].encrypt(
         nonce, text.encode("utf-8"), header + aad.encode("utf-8")
     )
     return header + nonce + sealed
@@ -157,12 +167,12 @@ def decrypt(blob: bytes, *, aad: str = "") -> str:
     if len(blob) < 1 + NONCE_BYTES + 16:
         raise DecryptionError("ciphertext too short")
     version = blob[0]
-    key = keyring().field_keys.get(version)
-    if key is None:
+    cipher = keyring().ciphers.get(version)
+    if cipher is None:
         raise DecryptionError(f"unknown key version {version}")
     nonce, sealed = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
     try:
-        plain = AESGCM(key).decrypt(nonce, sealed, blob[:1] + aad.encode("utf-8"))
+        plain = cipher.decrypt(nonce, sealed, blob[:1] + aad.encode("utf-8"))
     except InvalidTag as exc:
         raise DecryptionError("ciphertext does not authenticate") from exc
     return plain.decode("utf-8")
@@ -216,7 +226,11 @@ def blind_index(value: str, *, purpose: str) -> str:
     Callers normalise first (phone_index does it for phones).
     """
     message = purpose.encode("utf-8") + b"\x00" + normalize_text(value).encode("utf-8")
-    return hmac.new(keyring().blind_index_key, message, hashlib.sha256).hexdigest()
+    keyed = keyring().blind_hmac
+    assert keyed is not None
+    mac = keyed.copy()  # the keyed state is set up once; copy() is far cheaper than new()
+    mac.update(message)
+    return mac.hexdigest()
 
 
 def phone_index(phone: str) -> str:
