@@ -54,6 +54,15 @@ def org_unit_get(*, actor, code: str) -> OrgUnit:
 GRID_COUNTS_PROVIDER: Callable[[Any, list[str]], dict[str, dict]] | None = None
 
 
+# Likewise the register names the counts the map may colour grids by, as the actor sees them.
+GRID_METRICS_PROVIDER: Callable[[Any], list[dict]] | None = None
+
+
+def grid_metrics(*, actor) -> list[dict]:
+    """[{"key", "label"}] of the counts a grid can be coloured by; none without a register."""
+    return GRID_METRICS_PROVIDER(actor) if GRID_METRICS_PROVIDER is not None else []
+
+
 def grid_counts(*, actor, codes) -> dict[str, dict]:
     """Households, persons, party members and the key populations the actor may see, per grid."""
     codes = list(codes)
@@ -123,6 +132,16 @@ def _card_static(code: str) -> dict | None:
         cards.clear()
     cards[code] = card
     return card
+
+
+def grid_counts_in(*, actor, parent_code: str | None = None) -> dict[str, dict]:
+    """Counts of every active grid the actor sees (under `parent_code`), for map colouring."""
+    units = _visible_units(actor).filter(kind__in=GRID_KINDS)
+    if parent_code:
+        parent = org_unit_get(actor=actor, code=parent_code)
+        units = units.filter(path__startswith=parent.path)
+    codes = list(units.order_by("code").values_list("code", flat=True))
+    return grid_counts(actor=actor, codes=codes)
 
 
 def grid_card(*, actor, code: str) -> dict:

@@ -12,9 +12,10 @@ class RegistryConfig(AppConfig):
         # installs its counts provider here (see wangge.orgs.selectors.GRID_COUNTS_PROVIDER).
         from wangge.orgs import selectors, services
 
-        from .counts import grid_counts_for
+        from .counts import grid_counts_for, grid_metrics_for
         from .placement import relocate_after_boundary_change
 
         selectors.GRID_COUNTS_PROVIDER = grid_counts_for
+        selectors.GRID_METRICS_PROVIDER = grid_metrics_for
         if relocate_after_boundary_change not in services.BOUNDARY_CHANGE_HOOKS:
             services.BOUNDARY_CHANGE_HOOKS.append(relocate_after_boundary_change)

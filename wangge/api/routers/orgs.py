@@ -180,7 +180,14 @@ def org_unit_update(request, code: str, payload: OrgUnitPatch):
     return unit_out(unit)
 
 
-# Declared before /grids/{code} so that "locate" is not taken for a code.
+@router.get("/grids/counts", response={200: dict[str, CountsOut], **ERRORS})
+def grid_counts(request, parent: str | None = None):
+    """Counts per grid code for the grids the actor sees (under `parent`): households, persons,
+    party members and the key populations the actor may see. Feeds the map colouring."""
+    return selectors.grid_counts_in(actor=request_actor(request), parent_code=parent)
+
+
+# Declared before /grids/{code} so that "locate" and "counts" are not taken for a code.
 @router.get("/grids/locate", response={200: GridCardOut, **ERRORS})
 def grid_locate(request, point: Query[LocateQuery]):
     return selectors.grid_locate(actor=request_actor(request), lat=point.lat, lng=point.lng)

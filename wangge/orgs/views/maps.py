@@ -15,7 +15,7 @@ from wangge.core.scope import request_actor
 
 from ..enums import OrgUnitKind, Role
 from ..permissions import admin_paths
-from ..selectors import grids_geojson
+from ..selectors import grid_metrics, grids_geojson
 from .overview import scope_overview
 
 CODE_PLACEHOLDER = "__CODE__"
@@ -42,6 +42,7 @@ def _api_urls() -> dict:
         "update": f"{root}orgs/{CODE_PLACEHOLDER}",
         "split": f"{root}grids/{CODE_PLACEHOLDER}/split",
         "merge": f"{root}grids/{CODE_PLACEHOLDER}/merge",
+        "counts": f"{root}grids/counts",
     }
 
 
@@ -67,6 +68,7 @@ def _i18n() -> dict:
         "split": _("The grid was split in two."),
         "merged": _("The grids were merged."),
         "otherUnit": _("Concerns: %(name)s (%(code)s), marked in red on the map."),
+        "countsFailed": _("The counts could not be loaded."),
     }
 
 
@@ -121,6 +123,8 @@ def _render_map(request, *, editable: bool):
             "parent_choices": _parent_choices(actor, overview) if editable else [],
             "map_config": config,
             "map_data": collection,
+            # What the map can colour grids by (the register's counts the actor may see).
+            "colour_metrics": [] if editable else grid_metrics(actor=actor),
             "tile": config["tile"],
         },
     )

@@ -50,6 +50,7 @@
   var featuresByCode = {};
   var selectedCode = null;
   var marked = { codes: [], marker: null };
+  var colour = { metric: "", counts: null, max: 0 }; // the choropleth (see "Colouring" below)
   var listeners = { select: [], reload: [] };
 
   // Every request the map makes goes through here, so that "nothing is loading" can be known
@@ -83,6 +84,7 @@
     if (!layer) return;
     var props = featuresByCode[code].properties;
     var style = L.extend({}, baseStyle(props));
+    if (colour.metric && isGrid(props)) L.extend(style, choropleth(code));
     if (code === selectedCode) L.extend(style, STYLE.selected);
     if (marked.codes.indexOf(code) >= 0) L.extend(style, STYLE.problem);
     layer.setStyle(style);
@@ -283,6 +285,101 @@
   // On a phone the map sits above the panel; the map's size is only right after layout.
   window.addEventListener("resize", function () { map.invalidateSize(); });
 
+  // Colouring: grids filled by one count (households, persons, a key population…) on a
+  // sequential ramp. The counts of all the actor's grids come in one request, on first use.
+  var RAMP = ["#eff6ff", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c"];
+  var colourBox = document.getElementById("map-colour");
+  var colourSelect = document.getElementById("map-colour-metric");
+  var colourLegend = document.getElementById("map-colour-legend");
+
+  function metricValue(code) {
+    var counts = colour.counts && colour.counts[code];
+    if (!counts) return null;
+    if (colour.metric.indexOf("tag:") === 0) {
+      var value = counts.key_populations[colour.metric.slice(4)];
+      return value === undefined ? null : value;
+    }
+    return counts[colour.metric] === undefined ? null : counts[colour.metric];
+  }
+
+  // Class k of the ramp holds values in (max·(k-1)/n, max·k/n]; zero has the palest colour.
+  function rampIndex(value) {
+    if (!value || !colour.max) return 0;
+    var classes = RAMP.length - 1;
+    return Math.max(1, Math.min(classes, Math.ceil(value / colour.max * classes)));
+  }
+
+  function choropleth(code) {
+    var value = metricValue(code);
+    if (value === null) return { fillColor: "#e5e7eb", fillOpacity: 0.5 };
+    return { fillColor: RAMP[rampIndex(value)], fillOpacity: 0.75 };
+  }
+
+  function drawLegend() {
+    colourLegend.textContent = "";
+    if (!colour.metric) return;
+    var classes = RAMP.length - 1;
+    var bounds = [[0, 0]];
+    for (var k = 1; k <= classes && colour.max; k += 1) {
+      var low = Math.floor(colour.max * (k - 1) / classes) + 1;
+      var high = Math.floor(colour.max * k / classes);
+      if (high >= low) bounds.push([low, high, k]);
+    }
+    bounds.forEach(function (range) {
+      var row = document.createElement("div");
+      var swatch = document.createElement("span");
+      swatch.className = "swatch";
+      swatch.style.background = RAMP[range[2] || 0];
+      swatch.style.borderColor = "#94a3b8";
+      row.appendChild(swatch);
+      row.appendChild(document.createTextNode(range[0] === range[1] ? String(range[0])
+        : range[0] + "–" + range[1]));
+      colourLegend.appendChild(row);
+    });
+  }
+
+  function colourBy(metric) {
+    colour.metric = metric || "";
+    var ready = colour.counts || !colour.metric ? Promise.resolve(colour.counts)
+      : request(cfg.api.counts, { headers: { Accept: "application/json" } })
+        .then(function (response) {
+          if (!response.ok) throw new Error(String(response.status));
+          return response.json();
+        });
+    return ready.then(function (counts) {
+      colour.counts = counts;
+      colour.max = 0;
+      if (colour.metric) {
+        Object.keys(counts || {}).forEach(function (code) {
+          var value = metricValue(code);
+          if (value > colour.max) colour.max = value;
+        });
+      }
+      Object.keys(byCode).forEach(restyle);
+      drawLegend();
+    }).catch(function () {
+      colour.metric = "";
+      colourLegend.textContent = cfg.i18n.countsFailed;
+      Object.keys(byCode).forEach(restyle);
+    });
+  }
+
+  if (colourBox && colourSelect && cfg.api.counts) {
+    // Over the map's top-right corner, as a Leaflet control (clicks do not reach the map).
+    var control = L.control({ position: "topright" });
+    control.onAdd = function () {
+      colourBox.hidden = false;
+      colourBox.classList.add("leaflet-bar");
+      colourBox.style.background = "#fff";
+      colourBox.style.padding = "0.4rem 0.5rem";
+      colourBox.style.fontSize = "0.8rem";
+      L.DomEvent.disableClickPropagation(colourBox);
+      return colourBox;
+    };
+    control.addTo(map);
+    colourSelect.addEventListener("change", function () { colourBy(colourSelect.value); });
+  }
+
   window.wanggeMap = {
     map: map,
     config: cfg,
@@ -301,6 +398,8 @@
     restyle: restyle,
     markProblem: markProblem,
     clearProblem: clearProblem,
+    colourBy: colourBy,
+    colourOf: function (code) { return colour.metric ? choropleth(code).fillColor : null; },
     on: function (name, fn) { listeners[name].push(fn); },
   };
 
