@@ -29,10 +29,18 @@ from .person_rules import person_clean
 IDENTIFIERS = ("id_number", "phone", "registered_address")
 
 
-def _refresh_counts(*grid_ids: int | None) -> None:
-    from .rollups import grid_counts_refresh
+def _refresh(person: Person, *grid_ids: int | None, old_household_id: int | None = None) -> None:
+    """Bring the derived tags of the person (and of their household, old and new) and the
+    counts of the grids touched up to date, in the same transaction as the change."""
+    from .rollups import derived_tags_refresh, grid_counts_refresh
 
-    grid_counts_refresh(sorted({g for g in grid_ids if g is not None}))
+    person_ids = {person.id}
+    if old_household_id is not None:
+        person_ids |= set(
+            Person.objects.filter(household_id=old_household_id).values_list("id", flat=True)
+        )
+    derived_tags_refresh(sorted(person_ids))
+    grid_counts_refresh(sorted({g for g in (person.grid_id, *grid_ids) if g is not None}))
 
 
 def _require_version(obj, version: int | None) -> None:
@@ -137,7 +145,7 @@ def person_create(
         path=person.path,
         detail={"fields": sorted(changes)},
     )
-    _refresh_counts(person.grid_id)
+    _refresh(person)
     return person
 
 
@@ -178,7 +186,7 @@ def person_update(*, actor, person_id: int, version: int | None, data: dict) -> 
         path=person.path,
         detail={"fields": sorted(changes)},
     )
-    _refresh_counts(person.grid_id)
+    _refresh(person)
     return person
 
 
@@ -208,6 +216,7 @@ def person_move_out(
     }
     if note:
         changes["note"] = ["", note[:200]]
+    old_household_id = person.household_id
     person.move_out_date = moved_out_on
     person.household = None
     person.relationship = ""
@@ -223,7 +232,7 @@ def person_move_out(
         object_id=person.id,
         path=person.path,
     )
-    _refresh_counts(person.grid_id)
+    _refresh(person, old_household_id=old_household_id)
     return person
 
 
@@ -258,7 +267,7 @@ def person_household_set(
         path=person.path,
         detail={"household": household.id},
     )
-    _refresh_counts(old_grid, person.grid_id)
+    _refresh(person, old_grid, old_household_id=changes["household"][0])
     return person
 
 
@@ -331,7 +340,7 @@ def person_tag_add(
         path=person.path,
         detail={"tag": tag.code},
     )
-    _refresh_counts(person.grid_id)
+    _refresh(person)
     return row
 
 
@@ -371,7 +380,7 @@ def person_tag_end(*, actor, person_id: int, tag_code: str, valid_to: date) -> P
         path=person.path,
         detail={"tag": tag.code},
     )
-    _refresh_counts(person.grid_id)
+    _refresh(person)
     return row
 
 

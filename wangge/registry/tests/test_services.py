@@ -206,3 +206,22 @@ def test_derived_tags_cannot_be_set_by_hand(worker, street):
             valid_from=date(2026, 1, 1),
         )
     assert caught.value.code == "derived_tag"
+
+
+def test_when_the_spouse_moves_out_the_elder_is_tagged_living_alone_at_once(worker, street):
+    household = make_household(make_dwelling(make_building(street.grid_a1), "5-501"))
+    elder = make_person("孙秀英", household=household, birth_date=date(1950, 1, 1), female=True)
+    spouse = make_person(
+        "周建国", household=household, birth_date=date(1949, 5, 5), relationship="spouse"
+    )
+
+    def current(person):
+        return set(
+            PersonTag.objects.filter(person=person, valid_to__isnull=True).values_list(
+                "tag__code", flat=True
+            )
+        )
+
+    person_move_out(actor=worker, person_id=spouse.id, version=1, moved_out_on=date(2026, 6, 1))
+    assert "elder_living_alone" in current(elder)
+    assert "empty_nest_elder" not in current(elder)
