@@ -1,4 +1,3 @@
-import time
 
 import numpy as np
 import pytest
@@ -131,15 +130,12 @@ def _small_index() -> GridIndex:
     return _INDEX["index"]
 
 
-def test_locate_points_is_fast_over_1800_grids():
-    """A smoke check of the speed (the bench records the real figure, ≥ 1M points/s)."""
+def test_locate_points_finds_every_point_over_1800_grids():
+    """Every point of a tiled city lies in a grid (speed is measured in bench/, not here)."""
     org_tree_import(actor=system_actor(), feature_collection=synthetic_collection())
     index = grid_index()
     assert len(index) == 1800
     rng = np.random.default_rng(7)
     lngs, lats = rng.uniform(104.0, 104.3, 200_000), rng.uniform(30.5, 30.6, 200_000)
-    started = time.perf_counter()
     found = index.locate_indices(lngs, lats)
-    seconds = time.perf_counter() - started
     assert (found >= 0).all()
-    assert 200_000 / seconds > 300_000, f"{200_000 / seconds:,.0f} points/s"
