@@ -2,10 +2,11 @@
 
 from django.urls import URLPattern
 
-from .views import exports, imports, pages, search
+from .views import exports, imports, pages, privacy, search
 
 urlpatterns: list[URLPattern] = [
     *exports.urlpatterns,
+    *privacy.urlpatterns,
     *pages.urlpatterns,
     *search.urlpatterns,
     *imports.urlpatterns,

@@ -121,3 +121,26 @@ def test_data_export_is_for_admins_of_the_area_and_is_audited(street):
     assert export["person"]["name"] == "周九"
     assert export["person"]["phone"] == "13800138000"
     assert AuditEvent.objects.filter(action="registry.person_data_export").count() == 1
+
+
+def test_reveal_page_answers_in_place_and_only_in_scope(client, street):
+    from wangge.orgs.tests.factories import login_as
+
+    mine = make_person("张伟", grid=street.grid_a1, phone="13800138000")
+    theirs = make_person("李四", grid=street.grid_b1, phone="13900139000")
+    user = grid_worker(street)
+    login_as(client, user)
+    body = {"field": "phone", "reason": "回访核实", "password": PASSWORD}
+    profile = client.get(f"/register/persons/{mine.id}/")
+    assert f"/register/persons/{mine.id}/reveal/" not in profile.content.decode()
+    refused = client.post(f"/register/persons/{mine.id}/reveal/", body)
+    assert refused.status_code == 403 and "13800138000" not in refused.content.decode()
+    allow_reveal(user)
+    profile = client.get(f"/register/persons/{mine.id}/")
+    assert f"/register/persons/{mine.id}/reveal/" in profile.content.decode()
+    wrong = client.post(f"/register/persons/{mine.id}/reveal/", {**body, "password": "x"})
+    assert wrong.status_code == 422 and "13800138000" not in wrong.content.decode()
+    shown = client.post(f"/register/persons/{mine.id}/reveal/", body)
+    assert shown.status_code == 200 and "13800138000" in shown.content.decode()
+    assert shown["Cache-Control"] == "no-store"
+    assert client.post(f"/register/persons/{theirs.id}/reveal/", body).status_code == 404

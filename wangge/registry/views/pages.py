@@ -16,6 +16,7 @@ from wangge.core.errors import ValidationFailed
 from wangge.core.scope import request_actor
 from wangge.orgs.views.maps import tile_config
 
+from ..permissions import has_register_permission
 from ..selectors import (
     building_get,
     building_points,
@@ -58,7 +59,9 @@ def household_page(request, household_id: int):
 @staff_role_required()
 @require_GET
 def person_page(request, person_id: int):
-    person = person_get(actor=request_actor(request), person_id=person_id)
+    actor = request_actor(request)
+    person = person_get(actor=actor, person_id=person_id)
+    person["can_reveal"] = has_register_permission(actor, "reveal_personal_data")
     return render(request, "registry/person.html", {"person": person})
 
 

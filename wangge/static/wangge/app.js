@@ -8,6 +8,17 @@
     else document.addEventListener("DOMContentLoaded", fn);
   }
 
+  // htmx leaves 4xx answers unswapped by default; our forms answer a refused input with a
+  // 422/403 fragment that names the field and the rule, which belongs on the page.
+  if (window.htmx) {
+    window.htmx.config.responseHandling = [
+      { code: "204", swap: false },
+      { code: "[23]..", swap: true },
+      { code: "(403|409|422)", swap: true, error: true },
+      { code: "[45]..", swap: false, error: true },
+    ];
+  }
+
   onReady(function () {
     document.documentElement.classList.add("js");
 
