@@ -162,7 +162,7 @@ def encrypt(text: str, *, aad: str = "") -> bytes:
     return header + nonce + sealed
 
 
-def decrypt(blob: bytes, *, aad: str = "") -> str:
+def decrypt(blob: bytes | memoryview, *, aad: str = "") -> str:
     blob = bytes(blob)  # BinaryField may hand back a memoryview
     if len(blob) < 1 + NONCE_BYTES + 16:
         raise DecryptionError("ciphertext too short")

@@ -35,7 +35,7 @@ def _text(data: dict, field: str, limit: int, *, required: bool = False) -> str:
 
 def _small_int(data: dict, field: str, low: int, high: int) -> int | None:
     value = data.get(field)
-    if value in (None, ""):
+    if value is None or value == "":
         return None
     try:
         number = int(value)
@@ -53,7 +53,7 @@ def _small_int(data: dict, field: str, low: int, high: int) -> int | None:
 
 def _float(data: dict, field: str) -> float | None:
     value = data.get(field)
-    if value in (None, ""):
+    if value is None or value == "":
         return None
     try:
         return float(value)
@@ -173,7 +173,8 @@ def household_create(*, actor, dwelling_id: int, number: str) -> Household:
     _created(actor, household, "household", ["number", "dwelling"])
     from .rollups import grid_counts_refresh
 
-    grid_counts_refresh([household.grid_id])
+    if household.grid_id is not None:
+        grid_counts_refresh([household.grid_id])
     return household
 
 
