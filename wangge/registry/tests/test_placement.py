@@ -18,6 +18,7 @@ def persons_in(grid) -> int:
     row = GridCount.objects.filter(grid=grid, metric="persons").first()
     return row.value if row else 0  # zeros are not stored
 
+
 # Grid a1 spans lat 30.50-30.52; cut it across at 30.505, leaving the southern quarter as new.
 CUT = {"type": "LineString", "coordinates": [[103.99, 30.505], [104.02, 30.505]]}
 
