@@ -236,14 +236,26 @@ class Person(Placed):
             )
         ]
         indexes = [
-            models.Index(fields=["name"]),
-            models.Index(fields=["given_name"]),
-            models.Index(fields=["name_initials"]),
-            models.Index(fields=["name_pinyin"]),
+            # (key, id): the search's order, so that PostgreSQL stops after `limit` rows even
+            # among thousands of 王伟 (SQLite's indexes end in the rowid anyway).
+            *(
+                models.Index(fields=[key, "id"], name=f"person_{key}_id_idx")
+                for key in ("name", "given_name", "name_initials", "name_pinyin")
+            ),
             models.Index(fields=["id_tail_index"]),
             models.Index(fields=["phone_index"]),
             models.Index(fields=["phone_tail_index"]),
             models.Index(fields=["grid", "birth_date"]),
+            # Search (registry.search) inside the actor's grids, read from the index alone.
+            *(
+                models.Index(
+                    fields=["grid", key],
+                    include=["id"],
+                    condition=Q(archived_at__isnull=True),
+                    name=f"person_grid_{key}_idx",
+                )
+                for key in ("name", "given_name", "name_initials", "name_pinyin")
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ date objects; the ID number decides birth date and gender, and a given value mus
 from datetime import date
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from wangge.core.crypto import normalize_id_number, normalize_text
 
@@ -23,7 +23,7 @@ CHOICES = {
 }
 DATES = ("birth_date", "move_in_date", "move_out_date")
 LABELS = {
-    "name": gettext_lazy("Name"),
+    "name": pgettext_lazy("person", "Name"),
     "id_number": gettext_lazy("ID number"),
     "gender": gettext_lazy("Gender"),
     "birth_date": gettext_lazy("Birth date"),

@@ -129,7 +129,8 @@ def dwelling_create(*, actor, building_id: int, data: dict) -> Dwelling:
     use = data.get("use") or DwellingUse.OWNER_OCCUPIED
     if use not in DwellingUse.values:
         raise ValidationFailed(
-            _("use must be one of: %(values)s.") % {"values": ", ".join(DwellingUse.values)},
+            _("Use must be one of: %(values)s.")
+            % {"values": "、".join(str(label) for label in DwellingUse.labels)},
             code="invalid",
             field="use",
         )
@@ -194,7 +195,8 @@ def organisation_create(*, actor, data: dict) -> Organisation:
     kind = data.get("kind")
     if kind not in OrganisationKind.values:
         raise ValidationFailed(
-            _("kind must be one of: %(values)s.") % {"values": ", ".join(OrganisationKind.values)},
+            _("Kind must be one of: %(values)s.")
+            % {"values": "、".join(str(label) for label in OrganisationKind.labels)},
             code="invalid",
             field="kind",
         )

@@ -206,7 +206,7 @@ def person_move_out(
         )
     if moved_out_on > date.today() or (person.move_in_date and moved_out_on < person.move_in_date):
         raise ValidationFailed(
-            _("The move-out date lies between the move-in date and today."),
+            _("The move-out date must lie between the move-in date and today."),
             code="invalid",
             field="move_out_date",
         )
