@@ -43,6 +43,31 @@ def _refresh(person: Person, *grid_ids: int | None, old_household_id: int | None
     grid_counts_refresh(sorted({g for g in (person.grid_id, *grid_ids) if g is not None}))
 
 
+def _recorded(
+    actor,
+    person: Person,
+    action: str,
+    changes: dict,
+    *,
+    detail: dict | None = None,
+    old_grid: int | None = None,
+    old_household_id: int | None = None,
+) -> Person:
+    """The tail every person write shares: its history row, its audit row (field names or
+    codes, never values), then derived tags and grid counts."""
+    change_record(actor, object_type="person", object_id=person.id, action=action, changes=changes)
+    audit_register(
+        actor,
+        f"registry.person_{action}",
+        object_type="person",
+        object_id=person.id,
+        path=person.path,
+        detail=detail if detail is not None else {"fields": sorted(changes)},
+    )
+    _refresh(person, old_grid, old_household_id=old_household_id)
+    return person
+
+
 def _require_version(obj, version: int | None) -> None:
     if version is not None and obj.version != version:
         raise Conflict(
@@ -134,19 +159,7 @@ def person_create(
     except IntegrityError:
         raise _duplicate_id_number() from None
     changes = masked_diff({}, {key: value for key, value in clean.items() if value not in ("",)})
-    change_record(
-        actor, object_type="person", object_id=person.id, action="create", changes=changes
-    )
-    audit_register(
-        actor,
-        "registry.person_create",
-        object_type="person",
-        object_id=person.id,
-        path=person.path,
-        detail={"fields": sorted(changes)},
-    )
-    _refresh(person)
-    return person
+    return _recorded(actor, person, "create", changes)
 
 
 @transaction.atomic
@@ -175,19 +188,7 @@ def person_update(*, actor, person_id: int, version: int | None, data: dict) -> 
             person.save()
     except IntegrityError:
         raise _duplicate_id_number() from None
-    change_record(
-        actor, object_type="person", object_id=person.id, action="update", changes=changes
-    )
-    audit_register(
-        actor,
-        "registry.person_update",
-        object_type="person",
-        object_id=person.id,
-        path=person.path,
-        detail={"fields": sorted(changes)},
-    )
-    _refresh(person)
-    return person
+    return _recorded(actor, person, "update", changes)
 
 
 @transaction.atomic
@@ -222,18 +223,9 @@ def person_move_out(
     person.relationship = ""
     person.version += 1
     person.save()
-    change_record(
-        actor, object_type="person", object_id=person.id, action="move_out", changes=changes
+    return _recorded(
+        actor, person, "move_out", changes, detail={}, old_household_id=old_household_id
     )
-    audit_register(
-        actor,
-        "registry.person_move_out",
-        object_type="person",
-        object_id=person.id,
-        path=person.path,
-    )
-    _refresh(person, old_household_id=old_household_id)
-    return person
 
 
 @transaction.atomic
@@ -256,19 +248,15 @@ def person_household_set(
     person.move_out_date = None
     person.version += 1
     person.save()
-    change_record(
-        actor, object_type="person", object_id=person.id, action="household", changes=changes
-    )
-    audit_register(
+    return _recorded(
         actor,
-        "registry.person_household_set",
-        object_type="person",
-        object_id=person.id,
-        path=person.path,
+        person,
+        "household",
+        changes,
         detail={"household": household.id},
+        old_grid=old_grid,
+        old_household_id=changes["household"][0],
     )
-    _refresh(person, old_grid, old_household_id=changes["household"][0])
-    return person
 
 
 def _tag_for(actor, code: str) -> KeyPopulationTag:
@@ -325,22 +313,7 @@ def person_tag_add(
         grade=grade if tag.has_grade else None,
         note=note[:128],
     )
-    change_record(
-        actor,
-        object_type="person",
-        object_id=person.id,
-        action="tag_add",
-        changes={"tag": [None, tag.code]},
-    )
-    audit_register(
-        actor,
-        "registry.person_tag_add",
-        object_type="person",
-        object_id=person.id,
-        path=person.path,
-        detail={"tag": tag.code},
-    )
-    _refresh(person)
+    _recorded(actor, person, "tag_add", {"tag": [None, tag.code]}, detail={"tag": tag.code})
     return row
 
 
@@ -365,22 +338,7 @@ def person_tag_end(*, actor, person_id: int, tag_code: str, valid_to: date) -> P
         )
     row.valid_to = valid_to
     row.save(update_fields=["valid_to"])
-    change_record(
-        actor,
-        object_type="person",
-        object_id=person.id,
-        action="tag_end",
-        changes={"tag": [tag.code, None]},
-    )
-    audit_register(
-        actor,
-        "registry.person_tag_end",
-        object_type="person",
-        object_id=person.id,
-        path=person.path,
-        detail={"tag": tag.code},
-    )
-    _refresh(person)
+    _recorded(actor, person, "tag_end", {"tag": [tag.code, None]}, detail={"tag": tag.code})
     return row
 
 
