@@ -635,6 +635,23 @@ def person_list(
     return rows, (str(page[-1].id) if more and page else None)
 
 
+def key_population_tags(*, actor) -> list[dict]:
+    """The tags the actor may see, in display order (sensitive ones only with a grant)."""
+    rows = KeyPopulationTag.objects.filter(id__in=list(visible_tags(actor))).order_by(
+        "sort_order", "code"
+    )
+    return [
+        {
+            "code": tag.code,
+            "name": tag.name,
+            "sensitive": tag.sensitive,
+            "derived": tag.derived,
+            "has_grade": tag.has_grade,
+        }
+        for tag in rows
+    ]
+
+
 def person_list_options(*, actor) -> dict:
     """Choices for the list's filters: the grids in scope and the tags the actor may see."""
     grids = (

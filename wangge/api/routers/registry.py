@@ -12,7 +12,7 @@ from typing import Any
 from ninja import Field, Query, Router, Schema
 
 from wangge.orgs.actors import request_actor
-from wangge.registry import place_services, privacy, selectors, services
+from wangge.registry import place_services, privacy, selectors, services, tag_services
 from wangge.registry.export import person_list_export
 from wangge.registry.search import person_search
 from wangge.registry.views.exports import xlsx_response
@@ -324,3 +324,53 @@ def organisation_create(request, payload: OrganisationIn):
         actor=request_actor(request), data=payload.model_dump()
     )
     return 201, {"id": organisation.id}
+
+
+class TagOut(Schema):
+    code: str
+    name: str
+    sensitive: bool
+    derived: bool
+    has_grade: bool
+
+
+class TagDefineIn(Schema):
+    code: str = Field(..., max_length=32)
+    name: str = Field(..., max_length=32)
+    sensitive: bool = False
+    has_grade: bool = False
+
+
+class TagGrantIn(Schema):
+    user_id: int
+    tag: str
+
+
+@router.get("/key-population-tags", response=list[TagOut])
+def key_population_tags(request):
+    """The tags the caller may see (a sensitive tag without a grant is not listed)."""
+    return selectors.key_population_tags(actor=request_actor(request))
+
+
+@router.post("/key-population-tags", response={201: TagOut, **WRITE_ERRORS})
+def key_population_tag_create(request, payload: TagDefineIn):
+    tag = tag_services.key_population_tag_create(
+        actor=request_actor(request), **payload.model_dump()
+    )
+    return 201, tag
+
+
+@router.post("/tag-grants", response={204: None, **WRITE_ERRORS})
+def tag_grant_add(request, payload: TagGrantIn):
+    tag_services.tag_grant_add(
+        actor=request_actor(request), user_id=payload.user_id, tag_code=payload.tag
+    )
+    return 204, None
+
+
+@router.post("/tag-grants/revoke", response={204: None, **WRITE_ERRORS})
+def tag_grant_revoke(request, payload: TagGrantIn):
+    tag_services.tag_grant_revoke(
+        actor=request_actor(request), user_id=payload.user_id, tag_code=payload.tag
+    )
+    return 204, None

@@ -126,3 +126,21 @@ def test_a_clerk_may_read_but_not_write(street):
     )
     assert response.status_code == 403
     assert Person.objects.get(pk=person.id).employer == ""
+
+
+def test_tags_listed_defined_and_granted_through_the_api(street):
+    from wangge.orgs.tests.factories import admin_user
+
+    worker_user = grid_worker(street)
+    worker = api_client(worker_user)
+    codes = [tag["code"] for tag in worker.get("/api/v1/key-population-tags").json()]
+    assert "veteran" in codes and "disability" not in codes
+    refused = post(worker, "/api/v1/key-population-tags", {"code": "x_tag", "name": "甲"})
+    assert refused.status_code == 403
+    admin = api_client(admin_user(street.street))
+    created = post(admin, "/api/v1/key-population-tags", {"code": "new_job", "name": "新就业群体"})
+    assert created.status_code == 201 and created.json()["code"] == "new_job"
+    granted = post(admin, "/api/v1/tag-grants", {"user_id": worker_user.pk, "tag": "disability"})
+    assert granted.status_code == 204
+    codes = [tag["code"] for tag in worker.get("/api/v1/key-population-tags").json()]
+    assert {"disability", "new_job"} <= set(codes)
