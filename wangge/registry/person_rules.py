@@ -7,6 +7,7 @@ date objects; the ID number decides birth date and gender, and a given value mus
 
 from datetime import date
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -125,7 +126,7 @@ def person_clean(data: dict, *, creating: bool) -> dict:
     if creating and not clean.get("gender"):
         raise _invalid("gender", _("Gender is required without an ID number."), "required")
     born, moved_in = clean.get("birth_date"), clean.get("move_in_date")
-    if born and born > date.today():
+    if born and born > timezone.localdate():
         raise _invalid("birth_date", _("Birth date cannot be in the future."))
     if born and moved_in and moved_in < born:
         raise _invalid("move_in_date", _("Move-in date cannot be before the birth date."))

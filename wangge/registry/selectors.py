@@ -276,6 +276,7 @@ def building_get(*, actor, building_id: int) -> dict:
     compound = found.compound
     return {
         **_place(found),
+        "path": found.path,
         "floors": found.floors,
         "entrances": found.entrances,
         "lng": found.lng,
@@ -404,6 +405,7 @@ def household_get(*, actor, household_id: int) -> dict:
     return {
         "id": household.id,
         "number": household.number,
+        "path": household.path,
         "grid_code": household.grid_code,
         "grid_name": household.grid_name,
         **_located(household),
@@ -429,6 +431,9 @@ def person_get(*, actor, person_id: int) -> dict:
     today = timezone.localdate()
     profile = {
         "id": person.id,
+        # For editors: the optimistic-lock version and the scope path (not personal data).
+        "version": person.version,
+        "path": person.path,
         "name": person.name,
         "gender": person.gender,
         "gender_label": _label(Gender, person.gender),

@@ -8,6 +8,7 @@ touched. Editors send back the `version` they loaded; a stale one is a Conflict.
 from datetime import date
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.core.errors import Conflict, ValidationFailed
@@ -205,7 +206,8 @@ def person_move_out(
         raise ValidationFailed(
             _("This person has already moved out."), code="invalid", field="move_out_date"
         )
-    if moved_out_on > date.today() or (person.move_in_date and moved_out_on < person.move_in_date):
+    too_early = person.move_in_date is not None and moved_out_on < person.move_in_date
+    if moved_out_on > timezone.localdate() or too_early:
         raise ValidationFailed(
             _("The move-out date must lie between the move-in date and today."),
             code="invalid",

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern
 
-from .views import exports, imports, pages, privacy, search
+from .views import edits, exports, imports, pages, privacy, search
 
 urlpatterns: list[URLPattern] = [
     *exports.urlpatterns,
@@ -10,4 +10,5 @@ urlpatterns: list[URLPattern] = [
     *pages.urlpatterns,
     *search.urlpatterns,
     *imports.urlpatterns,
+    *edits.urlpatterns,
 ]

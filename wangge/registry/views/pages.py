@@ -13,10 +13,10 @@ from django.views.decorators.http import require_GET
 
 from wangge.core.decorators import staff_role_required
 from wangge.core.errors import ValidationFailed
-from wangge.core.scope import request_actor
+from wangge.core.scope import path_in_scope, request_actor
 from wangge.orgs.views.maps import tile_config
 
-from ..permissions import has_register_permission
+from ..permissions import has_register_permission, write_paths
 from ..selectors import (
     building_get,
     building_points,
@@ -29,6 +29,11 @@ from ..selectors import (
 
 LIST_FILTERS = ("grid", "building", "tag", "age_min", "age_max", "residence_status")
 PAGE_SIZE = 50
+
+
+def _can_edit(actor, record: dict) -> bool:
+    """Edit links only for those who keep the register there (a clerk reads, never writes)."""
+    return path_in_scope(record["path"], write_paths(actor))
 
 
 @staff_role_required()
@@ -45,15 +50,19 @@ def grid_page(request, code: str):
 @staff_role_required()
 @require_GET
 def building_page(request, building_id: int):
-    building = building_get(actor=request_actor(request), building_id=building_id)
-    return render(request, "registry/building.html", {"building": building})
+    actor = request_actor(request)
+    building = building_get(actor=actor, building_id=building_id)
+    context = {"building": building, "can_edit": _can_edit(actor, building)}
+    return render(request, "registry/building.html", context)
 
 
 @staff_role_required()
 @require_GET
 def household_page(request, household_id: int):
-    household = household_get(actor=request_actor(request), household_id=household_id)
-    return render(request, "registry/household.html", {"household": household})
+    actor = request_actor(request)
+    household = household_get(actor=actor, household_id=household_id)
+    context = {"household": household, "can_edit": _can_edit(actor, household)}
+    return render(request, "registry/household.html", context)
 
 
 @staff_role_required()
@@ -62,7 +71,8 @@ def person_page(request, person_id: int):
     actor = request_actor(request)
     person = person_get(actor=actor, person_id=person_id)
     person["can_reveal"] = has_register_permission(actor, "reveal_personal_data")
-    return render(request, "registry/person.html", {"person": person})
+    context = {"person": person, "can_edit": _can_edit(actor, person)}
+    return render(request, "registry/person.html", context)
 
 
 @staff_role_required()
