@@ -74,43 +74,36 @@ def grid_counts(*, actor, codes) -> dict[str, dict]:
     }
 
 
-MAX_CACHED_CARDS = 20_000
-
-
-def _load_cards() -> dict[str, dict | None]:
-    return {}  # filled one grid at a time by _card_static
-
-
-# The parts of a grid card that change only with an org or staff write (revision "directory"),
-# kept per process: the card is on the point-lookup hot path, which would otherwise spend most
-# of its time compiling the same two queries.
-_cards: RevisionCache[dict[str, dict | None]] = RevisionCache(DIRECTORY, _load_cards)
-
-
-def _card_static(code: str) -> dict | None:
-    cards = _cards.get()
-    if code in cards:
-        return cards[code]
-    unit = (
-        OrgUnit.objects.select_related("parent__parent")
-        .filter(code=code, kind__in=GRID_KINDS, is_active=True)
+def _load_cards() -> dict[str, dict]:
+    """Every active grid's card (without counts), in three queries: a city's 1,800 grids load
+    in well under a second, and then a point lookup needs no query for the card itself."""
+    units = list(
+        OrgUnit.objects.filter(kind__in=GRID_KINDS, is_active=True)
+        .select_related("parent__parent")
         .order_by()
-        .first()
     )
-    if unit is None:
-        card = None
-    else:
+    workers: dict[int, list[dict]] = {}
+    assignments = (
+        RoleAssignment.objects.filter(
+            org_unit__kind__in=GRID_KINDS,
+            role__in=(Role.GRID_LEADER, Role.GRID_WORKER),
+            user__is_active=True,
+        )
+        .order_by("role", "user__display_name", "user_id")
+        .values_list(
+            "org_unit_id", "role", "user__display_name", "user__username", "user__work_phone"
+        )
+    )
+    for unit_id, role, display_name, username, phone in assignments:
+        workers.setdefault(unit_id, []).append(
+            {"name": display_name or username, "phone": phone, "role": role}
+        )
+    cards = {}
+    for unit in units:
         community = unit.parent
         if community is not None and community.kind == OrgUnitKind.SECTOR:
             community = community.parent
-        workers = (
-            RoleAssignment.objects.filter(
-                org_unit=unit, role__in=(Role.GRID_LEADER, Role.GRID_WORKER), user__is_active=True
-            )
-            .order_by("role", "user__display_name", "user_id")
-            .values_list("role", "user__display_name", "user__username", "user__work_phone")
-        )
-        card = {
+        cards[unit.code] = {
             "path": unit.path,
             "code": unit.code,
             "name": unit.name,
@@ -122,31 +115,20 @@ def _card_static(code: str) -> dict | None:
             "centroid": (
                 [unit.centroid_lng, unit.centroid_lat] if unit.centroid_lng is not None else None
             ),
-            "grid_workers": [
-                {"name": display_name or username, "phone": phone, "role": role}
-                for role, display_name, username, phone in workers
-            ],
+            "grid_workers": workers.get(unit.id, []),
             "boundary": unit.boundary,
         }
-    if len(cards) >= MAX_CACHED_CARDS:
-        cards.clear()
-    cards[code] = card
-    return card
+    return cards
 
 
-def grid_counts_in(*, actor, parent_code: str | None = None) -> dict[str, dict]:
-    """Counts of every active grid the actor sees (under `parent_code`), for map colouring."""
-    units = _visible_units(actor).filter(kind__in=GRID_KINDS)
-    if parent_code:
-        parent = org_unit_get(actor=actor, code=parent_code)
-        units = units.filter(path__startswith=parent.path)
-    codes = list(units.order_by("code").values_list("code", flat=True))
-    return grid_counts(actor=actor, codes=codes)
+# The parts of a grid card that change only with an org or staff write (revision "directory"),
+# kept per process: the card is on the point-lookup hot path.
+_cards: RevisionCache[dict[str, dict]] = RevisionCache(DIRECTORY, _load_cards)
 
 
 def grid_card(*, actor, code: str) -> dict:
     """What a grid's card shows: who serves it, how big it is, how many live there."""
-    card = _card_static(code)
+    card = _cards.get().get(code)
     if card is None or not can_see(actor, card["path"]):
         raise unit_not_found(code)
     shown = {key: value for key, value in card.items() if key != "path"}
