@@ -126,6 +126,16 @@ def _load_cards() -> dict[str, dict]:
 _cards: RevisionCache[dict[str, dict]] = RevisionCache(DIRECTORY, _load_cards)
 
 
+def grid_counts_in(*, actor, parent_code: str | None = None) -> dict[str, dict]:
+    """Counts of every active grid the actor sees (under `parent_code`), for map colouring."""
+    units = _visible_units(actor).filter(kind__in=GRID_KINDS)
+    if parent_code:
+        parent = org_unit_get(actor=actor, code=parent_code)
+        units = units.filter(path__startswith=parent.path)
+    codes = list(units.order_by("code").values_list("code", flat=True))
+    return grid_counts(actor=actor, codes=codes)
+
+
 def grid_card(*, actor, code: str) -> dict:
     """What a grid's card shows: who serves it, how big it is, how many live there."""
     card = _cards.get().get(code)
