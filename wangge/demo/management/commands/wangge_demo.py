@@ -44,6 +44,16 @@ FIRST_CLICKS = (
     (Role.AUDITOR, "audit", gettext_lazy("the audit trail, including this load")),
     (Role.ADMIN, "calendar", gettext_lazy("the working-day calendar")),
     (Role.GRID_WORKER, "home", gettext_lazy("a grid worker's start page")),
+    (
+        Role.GRID_WORKER,
+        "registry_search",
+        gettext_lazy("find a resident by name, pinyin initials or the last digits of an ID"),
+    ),
+    (
+        Role.COMMUNITY_STAFF,
+        "registry_import",
+        gettext_lazy("import residents from Excel; this account also sees sensitive tags"),
+    ),
 )
 
 
