@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "wangge.core",
     "wangge.orgs",
     "wangge.registry",
+    "wangge.cases",
     "wangge.api",
     "wangge.demo",
 ]
