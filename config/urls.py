@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, include, path
 urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("wangge.api.urls")),
+    path("open311/v2/", include("wangge.api.open311.urls")),
     path("", include("wangge.core.urls")),
     path("", include("wangge.orgs.urls")),
     path("register/", include("wangge.registry.urls")),

@@ -1,0 +1,82 @@
+"""Reads behind the public Open311 endpoints: the service catalogue and the public part of cases.
+
+GeoReport v2 lets anyone list services and follow requests without a key, so these selectors
+take no actor: their scope is "the public part of every case", and the views only ever render
+the fields that `views.request_dict` lets out (never the reporter, their phone or name).
+"""
+
+from datetime import datetime, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from wangge.cases.enums import FINAL_STATES
+from wangge.cases.models import Case, CaseCategory, CaseEvent
+
+# The specification's defaults: the last 90 days, at most 1,000 requests per answer.
+DEFAULT_DAYS = 90
+MAX_REQUESTS = 1000
+
+
+def open311_services() -> QuerySet[CaseCategory]:
+    """Active leaf categories (a class with active sub-classes is a group, not a service)."""
+    return (
+        CaseCategory.objects.filter(is_active=True)
+        .exclude(children__is_active=True)
+        .select_related("parent")
+        .order_by("parent__sort_order", "sort_order", "code")
+    )
+
+
+def open311_service(code: str) -> CaseCategory | None:
+    return open311_services().filter(code=code).first()
+
+
+def _cases() -> QuerySet[Case]:
+    return Case.objects.select_related("category", "handler_unit")
+
+
+def open311_request(number: str) -> Case | None:
+    return _cases().filter(number=number).first()
+
+
+def open311_requests(
+    *,
+    numbers: list[str] | None = None,
+    service_codes: list[str] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    statuses: set[str] | None = None,
+) -> list[Case]:
+    """Newest first, at most MAX_REQUESTS. Given numbers, the other filters are ignored (spec)."""
+    cases = _cases()
+    if numbers:
+        return list(cases.filter(number__in=numbers[:MAX_REQUESTS]).order_by("-reported_at"))
+    if start is None and end is None:
+        start = timezone.now() - timedelta(days=DEFAULT_DAYS)
+    elif start is None and end is not None:
+        start = end - timedelta(days=DEFAULT_DAYS)
+    cases = cases.filter(reported_at__gte=start)
+    if end is not None:
+        cases = cases.filter(reported_at__lte=end)
+    if service_codes:
+        cases = cases.filter(category__code__in=service_codes)
+    if statuses == {"open"}:
+        cases = cases.exclude(state__in=FINAL_STATES)
+    elif statuses == {"closed"}:
+        cases = cases.filter(state__in=FINAL_STATES)
+    return list(cases.order_by("-reported_at", "-id")[:MAX_REQUESTS])
+
+
+def open311_updates(*, start: datetime | None, end: datetime | None) -> list[CaseEvent]:
+    """Transitions (not notes) in the period, oldest first, at most MAX_REQUESTS."""
+    if start is None:
+        start = (end or timezone.now()) - timedelta(days=DEFAULT_DAYS)
+    events = CaseEvent.objects.filter(at__gte=start).exclude(to_state="")
+    if end is not None:
+        events = events.filter(at__lte=end)
+    return list(
+        events.select_related("case")
+        .only("id", "at", "to_state", "case__number")
+        .order_by("at", "id")[:MAX_REQUESTS]
+    )

@@ -1,0 +1,65 @@
+"""Open311 GeoReport v2 rendering: one plain dict (or list) per answer, as JSON or as XML.
+
+The views build the JSON shape of the specification; XML is derived from it, so the two formats
+cannot disagree. In XML a list becomes a wrapper element whose children are named by
+LIST_ITEMS (`<services><service>…`), booleans are `true`/`false` and a null is an empty element.
+"""
+
+import json
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from django.http import HttpResponse
+
+FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+
+# Wrapper element → the name of each item inside it, as the specification's XML examples have.
+LIST_ITEMS = {
+    "services": "service",
+    "service_requests": "request",
+    "service_request_updates": "request_update",
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+    "errors": "error",
+}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _fill(element: ET.Element, value: Any) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _fill(ET.SubElement(element, key), item)
+    elif isinstance(value, list):
+        child = LIST_ITEMS.get(element.tag, "item")
+        for item in value:
+            _fill(ET.SubElement(element, child), item)
+    else:
+        element.text = _text(value)
+
+
+def to_xml(root: str, data: Any) -> bytes:
+    element = ET.Element(root)
+    _fill(element, data)
+    return ET.tostring(element, encoding="utf-8", xml_declaration=True)
+
+
+def render(data: Any, fmt: str, *, root: str, status: int = 200) -> HttpResponse:
+    """`root` names the XML document element (`services`, `service_requests`, …)."""
+    body = to_xml(root, data) if fmt == "xml" else json.dumps(data, ensure_ascii=False).encode()
+    return HttpResponse(body, status=status, content_type=FORMATS[fmt])
+
+
+def render_error(status: int, description: str, fmt: str = "json") -> HttpResponse:
+    """The specification's error body: [{"code": 404, "description": "…"}]."""
+    if fmt not in FORMATS:
+        fmt = "json"
+    return render([{"code": status, "description": description}], fmt, root="errors", status=status)

@@ -1,0 +1,119 @@
+"""The case deadline policy (DESIGN rule 4): one place that says when each stage is due.
+
+Stages: reported → accept within `accept_hours` working hours; accepted → dispatch within
+`dispatch_hours`; dispatched / in progress → handle within `handle_days` working days, due at the
+end of that day's service hours; handled / verified → verify and close within
+WANGGE_CASE_VERIFY_HOURS working hours. Working time follows the holding unit's service hours.
+
+A deadline that needs a year the calendar does not cover is never guessed: the policy answers
+None and the case carries `calendar_warning`.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+
+from wangge.core.calendar import (
+    DEFAULT_SCHEDULE,
+    LOCAL_TZ,
+    CalendarNotCovered,
+    ServiceSchedule,
+    add_working_days,
+    add_working_hours,
+    working_time_between,
+)
+from wangge.orgs.models import OrgUnit
+from wangge.orgs.service_hours import service_schedule_for
+
+from .enums import CaseState
+from .models import Case, CaseCategory
+
+
+def verify_hours() -> int:
+    return int(getattr(settings, "WANGGE_CASE_VERIFY_HOURS", 8))
+
+
+def schedule_for(unit: OrgUnit | None) -> ServiceSchedule:
+    return service_schedule_for(unit) if unit is not None else DEFAULT_SCHEDULE
+
+
+def end_of_service_day(day: date, schedule: ServiceSchedule) -> datetime:
+    return datetime.combine(day, schedule.periods(day)[1][1], LOCAL_TZ)
+
+
+def handle_deadline(now: datetime, days: int, schedule: ServiceSchedule) -> datetime:
+    """The end of service hours on the `days`-th working day after `now`'s local day."""
+    day = add_working_days(now.astimezone(LOCAL_TZ).date(), days)
+    return end_of_service_day(day, schedule)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    stage_due_at: datetime | None
+    due_at: datetime | None
+    calendar_warning: bool
+
+
+def stage_deadline(
+    state: str, category: CaseCategory, now: datetime, schedule: ServiceSchedule
+) -> datetime | None:
+    """When the stage that starts now in `state` is due; None for a finished case.
+    Raises CalendarNotCovered."""
+    if state == CaseState.REPORTED:
+        return add_working_hours(now, category.accept_hours, schedule)
+    if state == CaseState.ACCEPTED:
+        return add_working_hours(now, category.dispatch_hours, schedule)
+    if state in (CaseState.DISPATCHED, CaseState.IN_PROGRESS):
+        return handle_deadline(now, category.handle_days, schedule)
+    if state in (CaseState.HANDLED, CaseState.VERIFIED):
+        return add_working_hours(now, verify_hours(), schedule)
+    return None
+
+
+def intake_deadlines(
+    category: CaseCategory, state: str, now: datetime, schedule: ServiceSchedule
+) -> Deadlines:
+    try:
+        return Deadlines(
+            stage_due_at=stage_deadline(state, category, now, schedule),
+            due_at=handle_deadline(now, category.handle_days, schedule),
+            calendar_warning=False,
+        )
+    except CalendarNotCovered:
+        return Deadlines(None, None, True)
+
+
+def restage(case: Case, now: datetime, *, reset_due: bool = False) -> None:
+    """Set the deadline of the stage the case has just entered (and, on a reopen, a new due
+    date for the whole case). Uncovered calendar: flag, and drop the dates rather than guess."""
+    schedule = schedule_for(case.handler_unit)
+    try:
+        case.stage_due_at = stage_deadline(case.state, case.category, now, schedule)
+        if reset_due:
+            case.due_at = handle_deadline(now, case.category.handle_days, schedule)
+    except CalendarNotCovered:
+        case.stage_due_at = case.due_at = None
+        case.calendar_warning = True
+
+
+def shift_for_pause(case: Case, paused_at: datetime, resumed_at: datetime) -> timedelta:
+    """Move the stage and case deadlines forward by the working time spent paused; returns it.
+
+    Zero working time (a pause over a weekend) moves nothing: add_working_hours(x, 0) would push
+    a deadline that sits on the end of a service day to the next morning.
+    """
+    schedule = schedule_for(case.handler_unit)
+    try:
+        spent = working_time_between(paused_at, resumed_at, schedule)
+        if spent > timedelta(0):
+            hours = spent.total_seconds() / 3600
+            if case.stage_due_at is not None:
+                case.stage_due_at = add_working_hours(case.stage_due_at, hours, schedule)
+            if case.due_at is not None:
+                case.due_at = add_working_hours(case.due_at, hours, schedule)
+        return spent
+    except CalendarNotCovered:
+        case.stage_due_at = case.due_at = None
+        case.calendar_warning = True
+        return timedelta(0)

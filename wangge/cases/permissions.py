@@ -1,0 +1,157 @@
+"""Who may see a case, who may take which transition, and the audit rows of case writes.
+
+Seeing a case: a role on an ancestor-or-self of its place (`path`) or of the unit holding it
+(`handler_path`: a department sees what is routed to it), or being its reporter. A case out of
+scope is NotFound, exactly like a missing number. Taking a transition: one of the row's roles on
+an ancestor-or-self of `handler_path` (on="handler") or of `path` (on="place"); a case the actor
+sees but may not move is PermissionDenied.
+"""
+
+import functools
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from wangge.core.audit import audit_record
+from wangge.core.errors import NotFound, PermissionDenied, WanggeError
+from wangge.core.models import AuditResult
+from wangge.core.scope import path_in_scope, scope_q
+from wangge.orgs.permissions import is_system, visible_paths
+
+from .models import Case
+from .transitions import Transition
+
+SYSTEM_USERNAME = "system"
+OBJECT_TYPE = "cases.case"
+
+
+def case_not_found(number: str) -> NotFound:
+    """What a missing case and an out-of-scope case both look like."""
+    return NotFound(
+        _("Case %(number)s not found.") % {"number": number},
+        field="number",
+        detail={"object_type": OBJECT_TYPE, "object_id": number},
+    )
+
+
+def is_reporter(actor, case: Case) -> bool:
+    user = getattr(actor, "user", None)
+    return bool(
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and case.reporter_id is not None
+        and case.reporter_id == user.pk
+    )
+
+
+def can_see_case(actor, case: Case) -> bool:
+    paths = visible_paths(actor)
+    return (
+        path_in_scope(case.path, paths)
+        or bool(case.handler_path and path_in_scope(case.handler_path, paths))
+        or is_reporter(actor, case)
+    )
+
+
+def case_scope_q(actor) -> Q:
+    """Rows the actor may see: by place, by the unit holding it, or reported by the actor."""
+    paths = visible_paths(actor)
+    query = scope_q(paths) | scope_q(paths, "handler_path")
+    user = getattr(actor, "user", None)
+    if user is not None and getattr(user, "is_authenticated", False):
+        query |= Q(reporter_id=user.pk)
+    return query
+
+
+def transition_paths(actor, row: Transition) -> tuple[str, ...]:
+    if is_system(actor):
+        return ("/",)
+    return actor.paths(*row.roles)
+
+
+def may_take(actor, case: Case, row: Transition) -> bool:
+    """The role half of a transition check (the state half is the table's from_states)."""
+    target = case.handler_path if row.on == "handler" else case.path
+    return bool(target) and path_in_scope(target, transition_paths(actor, row))
+
+
+def _mark(exc: WanggeError, case_number: str, path: str) -> WanggeError:
+    exc.audit_denial = True  # type: ignore[attr-defined]
+    exc.audit_object = (case_number, path)  # type: ignore[attr-defined]
+    return exc
+
+
+def require_visible(actor, case: Case) -> None:
+    if not can_see_case(actor, case):
+        raise _mark(case_not_found(case.number), case.number, case.path)
+
+
+def require_transition(actor, case: Case, row: Transition) -> None:
+    """NotFound out of scope, PermissionDenied in scope without one of the row's roles."""
+    require_visible(actor, case)
+    if not may_take(actor, case, row):
+        raise _mark(
+            PermissionDenied(
+                _("You hold no role that may %(action)s case %(number)s.")
+                % {"action": row.action, "number": case.number},
+                field="number",
+                detail={"object_type": OBJECT_TYPE, "object_id": case.number},
+            ),
+            case.number,
+            case.path,
+        )
+
+
+def denial(exc: WanggeError, case: Case) -> WanggeError:
+    """Mark an error raised by a service so that `denials_audited` records it."""
+    return _mark(exc, case.number, case.path)
+
+
+def audit_case(
+    actor,
+    action: str,
+    *,
+    number: str,
+    path: str = "",
+    detail: dict | None = None,
+    result: str = AuditResult.OK,
+) -> None:
+    """One audit row about a case. `detail`: states, unit codes, counts; never personal data."""
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type=OBJECT_TYPE,
+        object_id=number,
+        org_path=path,
+        result=result,
+        detail=detail or {},
+        username=SYSTEM_USERNAME if is_system(actor) else "",
+    )
+
+
+def denials_audited(action: str):
+    """Record a marked denial after the service's transaction rolled back (put it above
+    @transaction.atomic, or the row would roll back with the service)."""
+
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except WanggeError as exc:
+                if getattr(exc, "audit_denial", False) and not exc.audited:
+                    number, path = exc.audit_object  # type: ignore[attr-defined]
+                    audit_case(
+                        kwargs.get("actor"),
+                        action,
+                        number=number,
+                        path=path,
+                        result=AuditResult.DENIED,
+                        detail={"reason": exc.code},
+                    )
+                    exc.audited = True
+                raise
+
+        return wrapper
+
+    return decorate

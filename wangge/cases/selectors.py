@@ -1,0 +1,126 @@
+"""Case reads: one case with its timeline and the actions this actor may take, and the queues.
+
+Scope (permissions.case_scope_q): the place under the actor's units, or the unit holding the case
+under them (a department sees what is routed to it), or the actor's own reports. Queues page by
+id (keyset): `after_id` is the last id of the previous page.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wangge.core.errors import ValidationFailed
+from wangge.core.scope import scope_q
+
+from .enums import FINAL_STATES, CaseState
+from .models import Case, CaseEvent
+from .permissions import (
+    can_see_case,
+    case_not_found,
+    case_scope_q,
+    is_reporter,
+    may_take,
+    transition_paths,
+)
+from .reporter_actions import reopen_days
+from .transitions import TRANSITIONS, allowed_actions
+
+QUEUES = ("to_accept", "to_dispatch", "overdue", "to_verify", "mine")
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    case: Case
+    timeline: list[CaseEvent]
+    actions: list[str]
+
+
+@dataclass(frozen=True)
+class CasePage:
+    items: list[Case]
+    # The `after_id` of the next page; None on the last page.
+    next_after: int | None
+
+
+def case_actions(actor, case: Case, *, now: datetime | None = None) -> list[str]:
+    """The actions the actor may take on the case now (role and state both allow them)."""
+    actions = [
+        action
+        for action in allowed_actions(case.state)
+        if may_take(actor, case, TRANSITIONS[action])
+    ]
+    if is_reporter(actor, case):
+        if case.state == CaseState.CLOSED:
+            actions.append("rate")
+        days = reopen_days()
+        now = now or timezone.now()
+        if (
+            case.state in (CaseState.CLOSED, CaseState.RATED)
+            and case.closed_at is not None
+            and now - case.closed_at <= timedelta(days=days)
+        ):
+            actions.append("reopen")
+    return actions
+
+
+def case_get(*, actor, number: str) -> CaseDetail:
+    case = (
+        Case.objects.select_related("category", "grid", "handler_unit")
+        .filter(number=number)
+        .first()
+    )
+    if case is None or not can_see_case(actor, case):
+        raise case_not_found(number)
+    timeline = list(case.events.order_by("at", "id"))
+    return CaseDetail(case=case, timeline=timeline, actions=case_actions(actor, case))
+
+
+def _queue_filter(actor, queue: str) -> Q:
+    if queue == "to_accept":
+        return Q(state=CaseState.REPORTED) & scope_q(
+            transition_paths(actor, TRANSITIONS["accept"]), "handler_path"
+        )
+    if queue == "to_dispatch":
+        return Q(state=CaseState.ACCEPTED) & scope_q(
+            transition_paths(actor, TRANSITIONS["dispatch"]), "handler_path"
+        )
+    if queue == "to_verify":
+        return Q(state=CaseState.HANDLED) & scope_q(transition_paths(actor, TRANSITIONS["verify"]))
+    if queue == "overdue":
+        open_states = [state for state in CaseState.values if state not in FINAL_STATES]
+        return (
+            Q(state__in=open_states)
+            & ~Q(state=CaseState.PAUSED)
+            & Q(stage_due_at__lt=timezone.now())
+            & case_scope_q(actor)
+        )
+    # "mine": what the actor's units hold to work on, or a resident's own reports.
+    if getattr(actor, "is_resident", False):
+        user = getattr(actor, "user", None)
+        return Q(reporter_id=user.pk) if user is not None else Q(pk__in=[])
+    working = (CaseState.DISPATCHED, CaseState.IN_PROGRESS, CaseState.PAUSED)
+    return Q(state__in=working) & scope_q(
+        transition_paths(actor, TRANSITIONS["handle"]), "handler_path"
+    )
+
+
+def case_queue(*, actor, queue: str, after_id: int | None = None, limit: int = 50) -> CasePage:
+    if queue not in QUEUES:
+        raise ValidationFailed(
+            _("Unknown queue %(queue)s; choose one of %(queues)s.")
+            % {"queue": queue, "queues": ", ".join(QUEUES)},
+            code="invalid",
+            field="queue",
+        )
+    limit = max(1, min(int(limit), MAX_PAGE))
+    rows: QuerySet[Case] = Case.objects.filter(_queue_filter(actor, queue))
+    if after_id is not None:
+        rows = rows.filter(id__gt=after_id)
+    items = list(rows.select_related("category", "handler_unit").order_by("id")[: limit + 1])
+    more = len(items) > limit
+    items = items[:limit]
+    return CasePage(items=items, next_after=items[-1].pk if more else None)

@@ -1,0 +1,442 @@
+"""Case writes: intake (intake.py, re-exported here) and one service per transition.
+
+Every transition service follows the table in transitions.py: lock the row, check scope (NotFound),
+the version the caller loaded (Conflict: two dispatchers at once, one wins and the other is told,
+nothing is lost), the role (PermissionDenied) and the state (invalid_transition),
+move the case, set the new stage's deadline, write one CaseEvent and one audit row.
+"""
+
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wangge.core.errors import NotFound, ValidationFailed
+from wangge.core.scope import path_in_scope
+from wangge.orgs.enums import OrgUnitKind
+from wangge.orgs.models import OrgUnit
+
+from .deadlines import restage, shift_for_pause
+from .enums import FINAL_STATES
+from .events import clean_attachments, clean_note, record_event
+from .intake import case_report, duplicate_candidates
+from .models import Case
+from .permissions import (
+    audit_case,
+    denials_audited,
+    require_transition,
+    require_visible,
+    transition_paths,
+)
+from .reporter_actions import case_rate, case_reopen
+from .rows import invalid_transition, locked_case, require_version
+from .transitions import TRANSITIONS
+
+__all__ = [
+    "case_accept",
+    "case_close",
+    "case_dispatch",
+    "case_escalate",
+    "case_handle",
+    "case_merge",
+    "case_pause",
+    "case_rate",
+    "case_reject",
+    "case_reopen",
+    "case_report",
+    "case_resume",
+    "case_return",
+    "case_rework",
+    "case_start",
+    "case_verify",
+    "duplicate_candidates",
+]
+
+# A hook that moves the case beyond its state (handler, counters) and returns event detail.
+Apply = Callable[[Case, str], dict]
+DISPATCH_TARGET_KINDS = (OrgUnitKind.DEPARTMENT, OrgUnitKind.COMMUNITY)
+
+
+def _transition(
+    *,
+    actor,
+    number: str,
+    version: int | None,
+    action: str,
+    note: str,
+    attachments: Iterable[str],
+    apply: Apply | None = None,
+    new_stage: bool = True,
+) -> Case:
+    """The shared body of every transition service; `new_stage`: the case enters a stage with
+    its own deadline (False where the clock of the current stage runs on)."""
+    row = TRANSITIONS[action]
+    case = locked_case(number)
+    require_visible(actor, case)
+    # The version before the role: a second dispatcher whose first look is stale is told that
+    # someone else moved the case, not that they may no longer touch it.
+    require_version(case, version)
+    require_transition(actor, case, row)
+    if case.state not in row.from_states:
+        raise invalid_transition(case, action)
+    clean = clean_note(note, required=row.needs_note)
+    files = clean_attachments(attachments)
+    now = timezone.now()
+    from_state = case.state
+    case.state = row.to_state or case.state_before_pause
+    detail = apply(case, from_state) if apply is not None else {}
+    if new_stage:
+        restage(case, now)
+    case.version += 1
+    case.save()
+    record_event(
+        case,
+        actor,
+        action,
+        at=now,
+        from_state=from_state,
+        to_state=case.state,
+        note=clean,
+        attachments=files,
+        detail=detail,
+    )
+    audit_case(
+        actor,
+        f"cases.case_{action}",
+        number=case.number,
+        path=case.path,
+        detail={"from": from_state, "to": case.state, **_codes_only(detail)},
+    )
+    return case
+
+
+def _codes_only(detail: dict) -> dict:
+    return {key: value for key, value in detail.items() if key in ("unit", "from_unit", "into")}
+
+
+def _hand_to(case: Case, unit: OrgUnit) -> dict:
+    previous = case.handler_unit.code if case.handler_unit else ""
+    case.handler_unit = unit
+    case.handler_path = unit.path
+    return {"unit": unit.code, "from_unit": previous}
+
+
+# --- reported ----------------------------------------------------------------------------------
+
+
+@denials_audited("cases.case_accept")
+@transaction.atomic
+def case_accept(
+    *, actor, number: str, version: int | None, note: str = "", attachments: Iterable[str] = ()
+) -> Case:
+    return _transition(
+        actor=actor,
+        number=number,
+        version=version,
+        action="accept",
+        note=note,
+        attachments=attachments,
+    )
+
+
+@denials_audited("cases.case_reject")
+@transaction.atomic
+def case_reject(
+    *, actor, number: str, version: int | None, note: str = "", attachments: Iterable[str] = ()
+) -> Case:
+    return _transition(
+        actor=actor,
+        number=number,
+        version=version,
+        action="reject",
+        note=note,
+        attachments=attachments,
+    )
+
+
+@denials_audited("cases.case_merge")
+@transaction.atomic
+def case_merge(
+    *,
+    actor,
+    number: str,
+    version: int | None,
+    into_number: str,
+    note: str = "",
+    attachments: Iterable[str] = (),
+) -> Case:
+    """Merge a duplicate into an open case the actor can see."""
+
+    def apply(case: Case, from_state: str) -> dict:
+        target = Case.objects.filter(number=into_number).first()
+        if target is None or target.pk == case.pk:
+            raise NotFound(
+                _("Case %(number)s not found.") % {"number": into_number}, field="into_number"
+            )
+        require_visible(actor, target)
+        if target.state in FINAL_STATES:
+            raise ValidationFailed(
+                _("Case %(number)s is finished; merge into an open case.")
+                % {"number": into_number},
+                code="target_finished",
+                field="into_number",
+            )
+        case.merged_into = target
+        return {"into": target.number}
+
+    return _transition(
+        actor=actor,
+        number=number,
+        version=version,
+        action="merge",
+        note=note,
+        attachments=attachments,
+        apply=apply,
+    )
+
+
+# --- accepted ----------------------------------------------------------------------------------
+
+
+@denials_audited("cases.case_escalate")
+@transaction.atomic
+def case_escalate(
+    *, actor, number: str, version: int | None, note: str = "", attachments: Iterable[str] = ()
+) -> Case:
+    """Hand an accepted case up to the street's command centre."""
+
+    def apply(case: Case, from_state: str) -> dict:
+        codes = [part for part in case.path.split("/") if part]
+        street = OrgUnit.objects.filter(code__in=codes, kind=OrgUnitKind.STREET).first()
+        if street is None or case.handler_path == street.path:
+            raise ValidationFailed(
+                _("Case %(number)s is already held by the street.") % {"number": case.number},
+                code="already_at_street",
+                field="number",
+            )
+        return _hand_to(case, street)
+
+    return _transition(
+        actor=actor,
+        number=number,
+        version=version,
+        action="escalate",
+        note=note,
+        attachments=attachments,
+        apply=apply,
+    )
+
+
+@denials_audited("cases.case_dispatch")
+@transaction.atomic
+def case_dispatch(
+    *,
+    actor,
+    number: str,
+    version: int | None,
+    unit_code: str,
+    note: str = "",
+    attachments: Iterable[str] = (),
+) -> Case:
+    """Route the case to a department or a community inside the dispatcher's scope."""
+
+    def apply(case: Case, from_state: str) -> dict:
+        unit = OrgUnit.objects.filter(
+            code=unit_code, kind__in=DISPATCH_TARGET_KINDS, is_active=True
+        ).first()
+        if unit is None or not path_in_scope(
+            unit.path, transition_paths(actor, TRANSITIONS["dispatch"])
+        ):
+            raise ValidationFailed(
+                _("Unit %(code)s is no department or community you may dispatch to.")
+                % {"code": unit_code},
+                code="invalid_target",
+                field="unit_code",
+            )
+        return _hand_to(case, unit)
+
+    return _transition(
+        actor=actor,
+        number=number,
+        version=version,
+        action="dispatch",
+        note=note,
+        attachments=attachments,
+        apply=apply,
+    )
+
+
+# --- with the handler --------------------------------------------------------------------------
+
+
+@denials_audited("cases.case_start")
+@transaction.atomic
+def case_start(
+    *, actor, number: str, version: int | None, note: str = "", attachments: Iterable[str] = ()
+) -> Case:
+    return _transition(
+        actor=actor,
+        number=number,
+        version=version,
+        action="start",
+        note=note,
+        attachments=attachments,
+        new_stage=False,
+    )
+
+
+@denials_audited("cases.case_return")
+@transaction.atomic
+def case_return(
+    *, actor, number: str, version: int | None, note: str = "", attachments: Iterable[str] = ()
+) -> Case:
+    """Wrong routing: back to the unit that dispatched it, with the reason."""
+
+    def apply(case: Case, from_state: str) -> dict:
+        last = case.events.filter(action="dispatch").order_by("-at", "-id").first()
+        code = (last.detail or {}).get("from_unit") if last else ""
+        unit = OrgUnit.objects.filter(code=code).first() if code else None
+        if unit is None:
+            return {"unit": case.handler_unit.code if case.handler_unit else ""}
+        return _hand_to(case, unit)
+
+    return _transition(
+        actor=actor,
+        number=number,
+        version=version,
+        action="return",
+        note=note,
+        attachments=attachments,
+        apply=apply,
+    )
+
+
+@denials_audited("cases.case_pause")
+@transaction.atomic
+def case_pause(
+    *, actor, number: str, version: int | None, note: str = "", attachments: Iterable[str] = ()
+) -> Case:
+    """Stop the clock (waiting for the resident, a permit, the weather), with the reason."""
+
+    def apply(case: Case, from_state: str) -> dict:
+        case.state_before_pause = from_state
+        case.paused_at = timezone.now()
+        return {}
+
+    return _transition(
+        actor=actor,
+        number=number,
+        version=version,
+        action="pause",
+        note=note,
+        attachments=attachments,
+        apply=apply,
+        new_stage=False,
+    )
+
+
+@denials_audited("cases.case_resume")
+@transaction.atomic
+def case_resume(
+    *, actor, number: str, version: int | None, note: str = "", attachments: Iterable[str] = ()
+) -> Case:
+    """Start the clock again; the deadlines move by the working time spent paused."""
+
+    def apply(case: Case, from_state: str) -> dict:
+        now = timezone.now()
+        spent = shift_for_pause(case, case.paused_at, now) if case.paused_at else timedelta(0)
+        case.paused_at = None
+        case.state_before_pause = ""
+        return {"paused_working_minutes": int(spent.total_seconds() // 60)}
+
+    return _transition(
+        actor=actor,
+        number=number,
+        version=version,
+        action="resume",
+        note=note,
+        attachments=attachments,
+        apply=apply,
+        new_stage=False,
+    )
+
+
+@denials_audited("cases.case_handle")
+@transaction.atomic
+def case_handle(
+    *, actor, number: str, version: int | None, note: str = "", attachments: Iterable[str] = ()
+) -> Case:
+    """The handler reports the work done (feedback); the place verifies it next."""
+    return _transition(
+        actor=actor,
+        number=number,
+        version=version,
+        action="handle",
+        note=note,
+        attachments=attachments,
+        apply=lambda case, _from: {"unit": case.handler_unit.code if case.handler_unit else ""},
+    )
+
+
+# --- verification and closure ------------------------------------------------------------------
+
+
+@denials_audited("cases.case_verify")
+@transaction.atomic
+def case_verify(
+    *, actor, number: str, version: int | None, note: str = "", attachments: Iterable[str] = ()
+) -> Case:
+    return _transition(
+        actor=actor,
+        number=number,
+        version=version,
+        action="verify",
+        note=note,
+        attachments=attachments,
+        new_stage=False,
+    )
+
+
+@denials_audited("cases.case_rework")
+@transaction.atomic
+def case_rework(
+    *, actor, number: str, version: int | None, note: str = "", attachments: Iterable[str] = ()
+) -> Case:
+    """Verification failed: the handler works on it again, with a fresh handling period."""
+
+    def apply(case: Case, from_state: str) -> dict:
+        case.reworks += 1
+        return {"reworks": case.reworks}
+
+    return _transition(
+        actor=actor,
+        number=number,
+        version=version,
+        action="rework",
+        note=note,
+        attachments=attachments,
+        apply=apply,
+    )
+
+
+@denials_audited("cases.case_close")
+@transaction.atomic
+def case_close(
+    *, actor, number: str, version: int | None, note: str = "", attachments: Iterable[str] = ()
+) -> Case:
+    def apply(case: Case, from_state: str) -> dict:
+        case.closed_at = timezone.now()
+        case.card = ""
+        return {}
+
+    return _transition(
+        actor=actor,
+        number=number,
+        version=version,
+        action="close",
+        note=note,
+        attachments=attachments,
+        apply=apply,
+    )
