@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CaseState(models.TextChoices):
@@ -12,7 +13,7 @@ class CaseState(models.TextChoices):
     PAUSED = "paused", _("Paused")
     HANDLED = "handled", _("Handled")
     VERIFIED = "verified", _("Verified")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("case state", "Closed")
     RATED = "rated", _("Rated")
 
 
@@ -37,7 +38,7 @@ class HandlingLevel(models.TextChoices):
 
 
 class Card(models.TextChoices):
-    NONE = "", _("None")
+    NONE = "", pgettext_lazy("card", "None")
     YELLOW = "yellow", _("Yellow card")
     RED = "red", _("Red card")
 

@@ -250,7 +250,7 @@ def case_dispatch(
             unit.path, transition_paths(actor, TRANSITIONS["dispatch"])
         ):
             raise ValidationFailed(
-                _("Unit %(code)s is no department or community you may dispatch to.")
+                _("Unit %(code)s is not a department or community you may dispatch to.")
                 % {"code": unit_code},
                 code="invalid_target",
                 field="unit_code",
