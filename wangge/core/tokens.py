@@ -17,10 +17,19 @@ def _hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def new_raw_token() -> str:
+    """'wg_' and 43 URL-safe characters (32 random bytes)."""
+    return "wg_" + secrets.token_urlsafe(32)
+
+
 @transaction.atomic
-def api_token_issue(*, user: User) -> tuple[str, ApiToken]:
-    """Create a token for a user who has just proved who they are; returns the raw token once."""
-    raw = "wg_" + secrets.token_urlsafe(32)
+def api_token_issue(*, user: User, raw: str | None = None) -> tuple[str, ApiToken]:
+    """Create a token for a user who has just proved who they are; returns the raw token once.
+
+    `raw` is for the demo only: its Open311 client's key is derived from the demo seed, so that a
+    second `make demo` can print it again although only its hash is stored.
+    """
+    raw = raw or new_raw_token()
     token = ApiToken.objects.create(
         user=user,
         key_hash=_hash(raw),
@@ -29,6 +38,11 @@ def api_token_issue(*, user: User) -> tuple[str, ApiToken]:
     )
     audit_record(actor=user, action="auth.token_issue", object_type="api_token", object_id=token.pk)
     return raw, token
+
+
+def api_token_stored(raw: str) -> ApiToken | None:
+    """The row of a raw token, live or not, without marking it used (unlike api_token_user)."""
+    return ApiToken.objects.filter(key_hash=_hash(raw)).first()
 
 
 def api_token_user(raw: str) -> User | None:

@@ -4,23 +4,30 @@
 the staff accounts, binds their roles with role_assign and gives admin and auditor a TOTP device.
 `demo_accounts` rebuilds the account list of a loaded database without writing anything, which
 is what a second run of the demo command prints. `demo_reset` removes the demo city again.
+The demo's Open311 client (`open311_client_ensure`) is an account with an API token, no role.
 """
 
+import base64
+import hashlib
+import hmac
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from wangge.core.audit import audit_record
 from wangge.core.errors import PermissionDenied
-from wangge.core.models import AccountKind, AuditEvent, User
+from wangge.core.models import AccountKind, ApiToken, AuditEvent, User
 from wangge.core.revisions import DIRECTORY, revision_bump
+from wangge.core.tokens import api_token_issue, api_token_stored, api_tokens_revoke_for_user
 from wangge.core.twofactor import totp_device_create, totp_secret_base32
 from wangge.orgs.models import OrgUnit, RoleAssignment
 from wangge.orgs.permissions import SYSTEM_USERNAME, is_system
@@ -34,6 +41,8 @@ from .staff import GRID_WORKER_PREFIX, TOTP_ROLES, StaffAccount, staff_plan
 
 LOAD_ACTION = "demo.load"
 RESET_ACTION = "demo.reset"
+OPEN311_USERNAME = "demo_open311"
+OPEN311_ROLE = "open311_client"  # not an org role: an Open311 client needs only a staff token
 
 
 @dataclass
@@ -90,6 +99,7 @@ def demo_load(*, actor, seed: int = DEFAULT_SEED, scale: int | None = None) -> l
         if account.role in TOTP_ROLES and account.featured
     }
     register = register_load(actor=actor, collection=collection, seed=seed)
+    client = open311_client_ensure(actor=actor, seed=seed)
     audit_record(
         actor=actor,
         action=LOAD_ACTION,
@@ -106,7 +116,7 @@ def demo_load(*, actor, seed: int = DEFAULT_SEED, scale: int | None = None) -> l
             "persons": register["persons"],
         },
     )
-    return [account.as_record(secrets.get(account.username)) for account in accounts]
+    return [account.as_record(secrets.get(account.username)) for account in accounts] + [client]
 
 
 def demo_accounts(*, seed: int, scale: int | None) -> list[dict]:
@@ -119,7 +129,55 @@ def demo_accounts(*, seed: int, scale: int | None) -> list[dict]:
             "user"
         )
     }
-    return [account.as_record(secrets.get(account.username)) for account in accounts]
+    records = [account.as_record(secrets.get(account.username)) for account in accounts]
+    return [*records, open311_record(seed)]
+
+
+def open311_demo_key(seed: int) -> str:
+    """The demo client's api_key, in api_token_issue's format ('wg_' + 43 URL-safe characters).
+
+    The same seed gives the same key, so a second run prints it again although only its hash is
+    stored. Unlike the passwords it is keyed with SECRET_KEY: the README's seed does not give it
+    away, yet `make demo` on one installation always prints the same key.
+    """
+    message = f"wangge.demo.open311_client:{seed}".encode()
+    digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
+    return "wg_" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def open311_record(seed: int) -> dict:
+    return {"role": OPEN311_ROLE, "username": OPEN311_USERNAME, "api_key": open311_demo_key(seed)}
+
+
+@transaction.atomic
+def open311_client_ensure(*, actor, seed: int) -> dict:
+    """Create the demo's Open311 client and its key; returns its account record.
+
+    Writes nothing when the client is active and its key live (a second run). A database loaded
+    before the client existed gets it; an expired or revoked key is issued again (its row goes:
+    the hash is unique), and any other key of the client (from another seed) is revoked.
+    """
+    require_system(actor)
+    raw = open311_demo_key(seed)
+    user = User.objects.filter(username=OPEN311_USERNAME).first()
+    if user is None:
+        user = User(
+            username=OPEN311_USERNAME, kind=AccountKind.STAFF, display_name="Open311 demo client"
+        )
+        user.set_unusable_password()  # a client signs nothing in: it only sends its api_key
+        user.save()
+    elif not user.is_active or user.kind != AccountKind.STAFF:
+        user.is_active, user.kind = True, AccountKind.STAFF  # disabled by demo_reset
+        user.save(update_fields=["is_active", "kind"])
+    token = api_token_stored(raw)
+    live = token is not None and token.revoked_at is None and token.expires_at > timezone.now()
+    if live and token is not None and token.user_id == user.pk:
+        return open311_record(seed)
+    if token is not None:
+        token.delete()
+    api_tokens_revoke_for_user(user=user)
+    api_token_issue(user=user, raw=raw)
+    return open311_record(seed)
 
 
 def staff_ensure(accounts: list[StaffAccount]) -> dict[str, User]:
@@ -187,6 +245,7 @@ def demo_reset(*, actor) -> int:
     users.filter(pk__in=in_trail).update(is_active=False)
     RoleAssignment.objects.filter(user__in=users).delete()
     TOTPDevice.objects.filter(user__in=users).delete()
+    ApiToken.objects.filter(user__in=users).delete()  # the Open311 client's key dies with the city
     users.exclude(pk__in=in_trail).delete()
     register_reset(f"/{CITY[0]}/")  # register rows hold their grid (PROTECT)
     units = OrgUnit.objects.filter(path__startswith=f"/{CITY[0]}/")

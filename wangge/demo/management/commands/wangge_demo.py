@@ -1,7 +1,8 @@
 """`manage.py wangge_demo`: load the demo street (or a scaled city) and print its accounts.
 
 Idempotent: on a database that already holds the demo it writes nothing to the database and
-just prints the accounts again (and rewrites the accounts file), in a fraction of a second.
+just prints the accounts again (and rewrites the accounts file), in a fraction of a second. The
+one exception: the Open311 client's key is issued again when it is missing or has expired.
 """
 
 import json
@@ -21,7 +22,7 @@ from wangge.orgs.enums import Role
 from wangge.orgs.models import OrgUnit
 
 from ...generator import DEFAULT_SEED
-from ...loader import demo_accounts, demo_load, demo_reset, demo_state
+from ...loader import demo_accounts, demo_load, demo_reset, demo_state, open311_client_ensure
 from ...names import CITY
 
 # (role, URL name, why start there): printed after the table.
@@ -126,6 +127,8 @@ class Command(BaseCommand):
                     )
                 else:
                     self.stdout.write(_("The demo is already loaded; nothing to do."))
+                # Writes only when the client or its key is missing (a demo loaded before it).
+                open311_client_ensure(actor=actor, seed=state.seed)
                 records = demo_accounts(seed=state.seed, scale=state.scale)
         except WanggeError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from exc
@@ -133,7 +136,8 @@ class Command(BaseCommand):
         self.print_accounts(records, accounts_file)
 
     def print_accounts(self, records: list[dict], accounts_file: str) -> None:
-        featured = [record for record in records if record["username"].startswith("demo_")]
+        featured = [r for r in records if r["username"].startswith("demo_") and "password" in r]
+        clients = [r for r in records if "api_key" in r]
         names = dict(
             OrgUnit.objects.filter(code__in={r["org_unit_code"] for r in featured}).values_list(
                 "code", "name"
@@ -148,8 +152,14 @@ class Command(BaseCommand):
                 r.get("totp_secret", ""),
             )
             for r in featured
-        ]
-        header = (_("Role"), _("Username"), _("Password"), _("Org unit"), _("TOTP secret"))
+        ] + [(_("Open311 client"), r["username"], r["api_key"], "", "") for r in clients]
+        header = (
+            _("Role"),
+            _("Username"),
+            _("Password / API key"),
+            _("Org unit"),
+            _("TOTP secret"),
+        )
         widths = [max(display_width(str(row[i])) for row in [header, *rows]) for i in range(5)]
         for row in [header, *rows]:
             self.stdout.write(
@@ -157,7 +167,7 @@ class Command(BaseCommand):
                     pad(str(cell), width) for cell, width in zip(row, widths, strict=True)
                 ).rstrip()
             )
-        others = [r for r in records if not r["username"].startswith("demo_")]
+        others = [r for r in records if not r["username"].startswith("demo_") and "password" in r]
         if others:
             self.stdout.write(
                 _("…and %(n)d more grid workers (one per grid, password %(pw)s).")
