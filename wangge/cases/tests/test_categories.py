@@ -2,7 +2,6 @@
 
 import importlib
 import json
-from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
@@ -10,10 +9,10 @@ from jsonschema import Draft4Validator
 
 from wangge.cases.enums import CategoryKind, HandlingLevel
 from wangge.cases.models import CaseCategory
+from wangge.cases.tests.open311_schemas import schemas_dir
 
 pytestmark = pytest.mark.django_db
 
-SCHEMAS = Path(__file__).resolve().parents[3].parent / "shared" / "open311-schemas"
 
 COMPONENT_CLASSES = {"市政公用设施", "交通设施", "市容环卫设施", "园林绿化设施", "其他设施"}
 MATTER_CLASSES = {"市容环境", "宣传广告", "施工管理", "街面秩序", "其他事项"}
@@ -92,7 +91,7 @@ def test_examples_from_the_issue():
 
 
 def test_attributes_are_valid_open311_service_definitions():
-    schema = json.loads((SCHEMAS / "service-definition.json").read_text())
+    schema = json.loads((schemas_dir() / "service-definition.json").read_text())
     validator = Draft4Validator(schema)
     with_attributes = 0
     for category in CaseCategory.objects.all():
@@ -109,7 +108,7 @@ def test_attributes_are_valid_open311_service_definitions():
 
 
 def test_the_schema_check_can_fail():
-    schema = json.loads((SCHEMAS / "service-definition.json").read_text())
+    schema = json.loads((schemas_dir() / "service-definition.json").read_text())
     broken = {"service_code": "0101", "attributes": [{"code": "x", "datatype": "colour"}]}
     assert not Draft4Validator(schema).is_valid(broken)
 

@@ -2,7 +2,6 @@
 
 import json
 from datetime import timedelta
-from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -15,6 +14,7 @@ from referencing.jsonschema import DRAFT4
 
 from wangge.cases.enums import CaseSource, CaseState
 from wangge.cases.models import Case, CaseCategory, CaseEvent
+from wangge.cases.tests.open311_schemas import schemas_dir
 from wangge.core.crypto import decrypt
 from wangge.core.models import AccountKind, AuditEvent, AuditResult, User
 from wangge.core.tokens import api_token_issue
@@ -23,7 +23,6 @@ from wangge.orgs.tests.factories import make_street, staff_user
 pytestmark = pytest.mark.django_db
 
 BASE = "/open311/v2/"
-SCHEMAS = Path(__file__).resolve().parents[3].parent / "shared" / "open311-schemas"
 # Elements that the specification's XML uses as list wrappers, and the name of their items.
 XML_LISTS = {
     "services": "service",
@@ -40,7 +39,7 @@ PHONE = "13812345678"
 
 
 def validator(name: str) -> Draft4Validator:
-    documents = {p.name: json.loads(p.read_text()) for p in SCHEMAS.glob("*.json")}
+    documents = {p.name: json.loads(p.read_text()) for p in schemas_dir().glob("*.json")}
     registry: Registry = Registry().with_resources(
         (n, Resource.from_contents(d, default_specification=DRAFT4)) for n, d in documents.items()
     )
