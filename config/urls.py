@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("wangge.core.urls")),
     path("", include("wangge.orgs.urls")),
     path("register/", include("wangge.registry.urls")),
+    path("cases/", include("wangge.cases.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

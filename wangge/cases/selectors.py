@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 
 from wangge.core.errors import ValidationFailed
 from wangge.core.scope import scope_q
+from wangge.orgs.enums import OrgUnitKind
+from wangge.orgs.models import OrgUnit
 
 from .enums import FINAL_STATES, CaseState
 from .models import Case, CaseEvent
@@ -120,7 +122,23 @@ def case_queue(*, actor, queue: str, after_id: int | None = None, limit: int = 5
     rows: QuerySet[Case] = Case.objects.filter(_queue_filter(actor, queue))
     if after_id is not None:
         rows = rows.filter(id__gt=after_id)
-    items = list(rows.select_related("category", "handler_unit").order_by("id")[: limit + 1])
+    items = list(
+        rows.select_related("category", "grid", "handler_unit").order_by("id")[: limit + 1]
+    )
     more = len(items) > limit
     items = items[:limit]
     return CasePage(items=items, next_after=items[-1].pk if more else None)
+
+
+def dispatch_targets(*, actor, case: Case) -> list[OrgUnit]:
+    """The departments and communities the actor may dispatch this case to (the same rule as
+    services.case_dispatch: active, and inside the actor's dispatch scope)."""
+    if not may_take(actor, case, TRANSITIONS["dispatch"]):
+        return []
+    return list(
+        OrgUnit.objects.filter(
+            scope_q(transition_paths(actor, TRANSITIONS["dispatch"])),
+            kind__in=(OrgUnitKind.DEPARTMENT, OrgUnitKind.COMMUNITY),
+            is_active=True,
+        ).order_by("kind", "code")
+    )

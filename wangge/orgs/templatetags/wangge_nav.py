@@ -31,6 +31,7 @@ NAV_LINKS: tuple[NavLink, ...] = (
     NavLink("orgs_map", _("Map"), ANY_STAFF),
     NavLink("registry_persons", _("Register"), ANY_STAFF),
     NavLink("registry_search", _("Search"), ANY_STAFF),
+    NavLink("cases_queue", _("Cases"), ANY_STAFF),
     NavLink("registry_import", _("Import"), (Role.COMMUNITY_STAFF, Role.GRID_LEADER, Role.ADMIN)),
     NavLink("orgs_map_edit", _("Grid editor"), (Role.ADMIN,)),
     NavLink("calendar", _("Calendar"), (Role.ADMIN,)),

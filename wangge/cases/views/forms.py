@@ -1,0 +1,110 @@
+"""Forms of the case pages: one small form per action, and the staff report form.
+
+The forms only parse; the services decide (a missing note on reject is refused by the service,
+so the page shows the same message as the API, beside `note`).
+"""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from wangge.core.errors import WanggeError
+
+from ..enums import Rating
+from ..events import MAX_NOTE
+from ..models import CaseCategory
+from ..transitions import TRANSITIONS
+
+ACTION_LABELS = {
+    "report": _("Report"),
+    "accept": _("Accept"),
+    "reject": _("Reject"),
+    "merge": _("Merge into another case"),
+    "escalate": _("Escalate to the street"),
+    "dispatch": _("Dispatch"),
+    "start": _("Start work"),
+    "return": _("Return (wrong routing)"),
+    "pause": _("Pause"),
+    "resume": _("Resume"),
+    "handle": _("Report as handled"),
+    "verify": _("Verify"),
+    "rework": _("Send back for rework"),
+    "close": _("Close"),
+    "rate": _("Rate"),
+    "reopen": _("Reopen"),
+}
+
+# Actions that end or turn back the case: their button is drawn as a warning.
+DANGER_ACTIONS = frozenset({"reject", "return", "rework", "merge"})
+
+
+def note_required(action: str) -> bool:
+    row = TRANSITIONS.get(action)
+    return bool(row and row.needs_note) or action == "reopen"
+
+
+class ActionForm(forms.Form):
+    """One action on one case: the version the page showed, a note, and the action's own input
+    (a unit for dispatch, a case number for merge, a rating for rate)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=MAX_NOTE, widget=forms.Textarea({"rows": 2})
+    )
+
+    def __init__(self, *args, action: str, targets=(), **kwargs) -> None:
+        kwargs.setdefault("auto_id", f"id_{action}_%s")
+        super().__init__(*args, **kwargs)
+        self.action = action
+        note = self.fields["note"]
+        if note_required(action):
+            # Shown as required; the service still decides and names the field.
+            note.label = _("Note (required: give the reason)")
+            note.widget.attrs["required"] = "required"
+        if action == "dispatch":
+            self.fields["unit_code"] = forms.ChoiceField(
+                label=_("Unit"),
+                choices=[("", "—")]
+                + [(unit.code, f"{unit.name} ({unit.get_kind_display()})") for unit in targets],
+            )
+        elif action == "merge":
+            self.fields["into_number"] = forms.CharField(
+                label=_("Merge into case number"), max_length=20
+            )
+        elif action == "rate":
+            self.fields["rating"] = forms.TypedChoiceField(
+                label=_("Rating"), choices=Rating.choices, coerce=int
+            )
+        # Fields in a stable order: the action's own input first, the note last.
+        self.order_fields(["version", "unit_code", "into_number", "rating", "note"])
+
+
+def show_refusal(form: forms.Form, exc: WanggeError) -> None:
+    """The service's message beside the field it names, or above the form (a conflict names
+    the hidden `version`)."""
+    field = exc.field if exc.field in form.fields else None
+    if field is not None and isinstance(form.fields[field].widget, forms.HiddenInput):
+        field = None
+    form.add_error(field, str(exc.message))
+
+
+def leaf_categories():
+    """Active categories without children: a case is reported against a leaf."""
+    return CaseCategory.objects.filter(is_active=True).exclude(children__isnull=False)
+
+
+def category_choices() -> list[tuple[str, str]]:
+    return [("", "—")] + [
+        (category.code, f"{category.code} {category.name}") for category in leaf_categories()
+    ]
+
+
+class ReportForm(forms.Form):
+    # A callable: read on every form, so a new category shows without a restart.
+    category_code = forms.ChoiceField(label=_("Category"), choices=category_choices)
+    title = forms.CharField(label=_("Title"), max_length=100)
+    description = forms.CharField(
+        label=_("Description"), required=False, max_length=2000, widget=forms.Textarea({"rows": 4})
+    )
+    lng = forms.FloatField(label=_("Longitude"), required=False)
+    lat = forms.FloatField(label=_("Latitude"), required=False)
+    address = forms.CharField(label=_("Address"), required=False, max_length=160)
