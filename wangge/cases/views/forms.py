@@ -6,6 +6,7 @@ so the page shows the same message as the API, beside `note`).
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.core.errors import WanggeError
 
@@ -26,7 +27,7 @@ ACTION_LABELS = {
     "pause": _("Pause"),
     "resume": _("Resume"),
     "handle": _("Report as handled"),
-    "verify": _("Verify"),
+    "verify": pgettext_lazy("case action", "Verify"),
     "rework": _("Send back for rework"),
     "close": _("Close"),
     "rate": _("Rate"),
