@@ -18,7 +18,7 @@ from wangge.orgs.enums import OrgUnitKind
 from wangge.orgs.models import OrgUnit
 
 from .enums import FINAL_STATES, CaseState
-from .models import Case, CaseEvent
+from .models import Case, CaseCategory, CaseEvent
 from .permissions import (
     can_see_case,
     case_not_found,
@@ -141,4 +141,15 @@ def dispatch_targets(*, actor, case: Case) -> list[OrgUnit]:
             kind__in=(OrgUnitKind.DEPARTMENT, OrgUnitKind.COMMUNITY),
             is_active=True,
         ).order_by("kind", "code")
+    )
+
+
+def leaf_categories() -> QuerySet[CaseCategory]:
+    """Active categories with no active sub-categories: what a case is reported against (a
+    class with active sub-classes is a group). Open311 lists the same as its services."""
+    return (
+        CaseCategory.objects.filter(is_active=True)
+        .exclude(children__is_active=True)
+        .select_related("parent")
+        .order_by("parent__sort_order", "sort_order", "code")
     )

@@ -10,6 +10,7 @@ the whole register in memory.
 import io
 
 import xlsxwriter
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.core.errors import PermissionDenied, ValidationFailed
@@ -100,6 +101,11 @@ def person_list_export(
         },
     )
     return buffer.getvalue(), written
+
+
+def dated_name(stem: str) -> str:
+    """The download's file name: what it holds and the day it was made."""
+    return f"{stem}-{timezone.localdate():%Y%m%d}.xlsx"
 
 
 def _plain_identifiers(person_ids: list[int]) -> dict[int, dict]:

@@ -5,13 +5,14 @@ from django.utils import timezone
 from wangge.core.crypto import mask_id_number, mask_phone
 from wangge.orgs.permissions import is_system
 
+from .identity import mask_address
 from .models import RecordChange
 
 # Values of these fields never enter the history in full.
 MASKS = {
     "id_number": mask_id_number,
     "phone": mask_phone,
-    "registered_address": lambda value: (value[:6] + "…") if value else "",
+    "registered_address": mask_address,
 }
 
 

@@ -11,11 +11,14 @@ from django.utils.translation import gettext as _
 from pypinyin import Style, lazy_pinyin
 
 from wangge.core.crypto import (
+    DecryptionError,
     blind_index,
     decrypt,
     encrypt,
     id_number_index,
     is_mobile_phone,
+    mask_id_number,
+    mask_phone,
     normalize_id_number,
     normalize_phone,
     normalize_text,
@@ -142,6 +145,42 @@ def encrypted_identifiers(
 
 def _plain(blob, aad: str) -> str:
     return decrypt(bytes(blob), aad=aad) if blob else ""
+
+
+ADDRESS_SHOWN = 6
+
+
+def mask_address(text: str | None) -> str:
+    """An address shows its first characters only (province, city): "四川省眉山市…"."""
+    return f"{text[:ADDRESS_SHOWN]}…" if text else ""
+
+
+def age_on(birth: date, today: date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def _masked(blob, aad: str, mask) -> str:
+    # A value that no longer decrypts (a retired key) shows as absent rather than break a page.
+    try:
+        return mask(_plain(blob, aad))
+    except DecryptionError:
+        return ""
+
+
+MASKED_COLUMNS = {
+    "id_number": ("id_number_encrypted", ID_AAD, mask_id_number),
+    "phone": ("phone_encrypted", PHONE_AAD, mask_phone),
+    "registered_address": ("registered_address_encrypted", ADDRESS_AAD, mask_address),
+}
+
+
+def masked_identifiers(person, fields=tuple(MASKED_COLUMNS)) -> dict:
+    """ID number, phone and registered address as every page and the API show them; `fields`
+    limits it to what a list loaded (a deferred column would cost a query per row)."""
+    return {
+        field: _masked(getattr(person, MASKED_COLUMNS[field][0]), *MASKED_COLUMNS[field][1:])
+        for field in fields
+    }
 
 
 def decrypted_identifiers(person) -> dict:

@@ -29,7 +29,6 @@ order of the index, so that each query stops after `limit` rows.
 """
 
 import re
-from datetime import date
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -38,8 +37,6 @@ from wangge.core.crypto import (
     DecryptionError,
     decrypt,
     id_number_index,
-    mask_id_number,
-    mask_phone,
     normalize_phone,
     normalize_text,
     phone_index,
@@ -283,19 +280,6 @@ def _address_candidates(term: str, persons: QuerySet, paths, limit: int):
     ]
 
 
-def _age(born: date, today: date) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
-def _reveal_masked(blob, aad: str, mask) -> str:
-    if blob is None:
-        return ""
-    try:
-        return mask(decrypt(blob, aad=aad))
-    except DecryptionError:
-        return ""
-
-
 def _display_rows(ranked: list[tuple[int, str]]) -> list[dict]:
     """One query for the rows to show; only these are decrypted, and only to be masked."""
     if not ranked:
@@ -324,6 +308,7 @@ def _display_rows(ranked: list[tuple[int, str]]) -> list[dict]:
         person = persons.get(pk)
         if person is None:
             continue
+        masked = identity.masked_identifiers(person, ("id_number", "phone"))
         dwelling = person.household.dwelling if person.household else None
         address = ""
         if dwelling is not None:
@@ -335,11 +320,9 @@ def _display_rows(ranked: list[tuple[int, str]]) -> list[dict]:
                 "name": person.name,
                 "gender": person.gender,
                 "gender_label": person.get_gender_display(),
-                "age": _age(person.birth_date, today),
-                "id_number": _reveal_masked(
-                    person.id_number_encrypted, identity.ID_AAD, mask_id_number
-                ),
-                "phone": _reveal_masked(person.phone_encrypted, identity.PHONE_AAD, mask_phone),
+                "age": identity.age_on(person.birth_date, today),
+                "id_number": masked["id_number"],
+                "phone": masked["phone"],
                 "grid_code": person.grid.code if person.grid else "",
                 "grid_name": person.grid.name if person.grid else "",
                 "address": address,

@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from wangge.core.crypto import decrypt, mask_id_number, mask_phone
 from wangge.core.errors import ValidationFailed
 from wangge.core.scope import path_in_scope, scope_q
 from wangge.orgs.enums import GRID_KINDS
@@ -24,13 +23,12 @@ from wangge.orgs.permissions import unit_not_found
 from wangge.orgs.selectors import org_unit_get
 
 from .enums import DwellingUse, Gender, Relationship, ResidenceStatus
-from .identity import ADDRESS_AAD, ID_AAD, PHONE_AAD
+from .identity import age_on, masked_identifiers
 from .models import Building, Dwelling, Household, KeyPopulationTag, Person, PersonTag, RecordChange
 from .permissions import audit_register, record_not_found, register_paths, visible_tags
 
 PERSON_LIST_MAX = 200
 BUILDING_POINTS_MAX = 20_000
-ADDRESS_SHOWN = 6
 # RecordChange.object_type of the records whose history the profiles show.
 PERSON_TYPE = "person"
 HOUSEHOLD_TYPE = "household"
@@ -46,19 +44,6 @@ CURRENT_PERSON = Q(move_out_date__isnull=True, archived_at__isnull=True)
 
 def _scoped(model, actor):
     return model.objects.filter(scope_q(register_paths(actor)))
-
-
-def age_on(birth: dt.date, today: dt.date) -> int:
-    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
-
-
-def _plain(blob, aad: str) -> str:
-    """Decrypted only to be masked at once; the plaintext never leaves this module."""
-    return decrypt(bytes(blob), aad=aad) if blob else ""
-
-
-def mask_address(text: str) -> str:
-    return f"{text[:ADDRESS_SHOWN]}…" if text else ""
 
 
 def _label(choices, value: str) -> str:
@@ -310,6 +295,7 @@ def building_get(*, actor, building_id: int) -> dict:
 
 
 def _member(person, today: dt.date, tags: dict[int, list[dict]]) -> dict:
+    masked = masked_identifiers(person, ("id_number", "phone"))
     return {
         "id": person.id,
         "name": person.name,
@@ -320,8 +306,8 @@ def _member(person, today: dt.date, tags: dict[int, list[dict]]) -> dict:
         "age": age_on(person.birth_date, today),
         "residence_status": person.residence_status,
         "residence_status_label": _label(ResidenceStatus, person.residence_status),
-        "id_number_masked": mask_id_number(_plain(person.id_number_encrypted, ID_AAD)),
-        "phone_masked": mask_phone(_plain(person.phone_encrypted, PHONE_AAD)),
+        "id_number_masked": masked["id_number"],
+        "phone_masked": masked["phone"],
         "moved_out": person.move_out_date is not None,
         "tags": tags.get(person.id, []),
     }
@@ -439,11 +425,7 @@ def person_get(*, actor, person_id: int) -> dict:
         "gender_label": _label(Gender, person.gender),
         "birth_date": person.birth_date,
         "age": age_on(person.birth_date, today),
-        "id_number_masked": mask_id_number(_plain(person.id_number_encrypted, ID_AAD)),
-        "phone_masked": mask_phone(_plain(person.phone_encrypted, PHONE_AAD)),
-        "registered_address_masked": mask_address(
-            _plain(person.registered_address_encrypted, ADDRESS_AAD)
-        ),
+        **{f"{field}_masked": value for field, value in masked_identifiers(person).items()},
         "ethnicity": person.ethnicity,
         "residence_status": person.residence_status,
         "residence_status_label": _label(ResidenceStatus, person.residence_status),

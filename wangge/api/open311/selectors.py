@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from wangge.cases.enums import FINAL_STATES
 from wangge.cases.models import Case, CaseCategory, CaseEvent
+from wangge.cases.selectors import leaf_categories
 
 # The specification's defaults: the last 90 days, at most 1,000 requests per answer.
 DEFAULT_DAYS = 90
@@ -19,13 +20,8 @@ MAX_REQUESTS = 1000
 
 
 def open311_services() -> QuerySet[CaseCategory]:
-    """Active leaf categories (a class with active sub-classes is a group, not a service)."""
-    return (
-        CaseCategory.objects.filter(is_active=True)
-        .exclude(children__is_active=True)
-        .select_related("parent")
-        .order_by("parent__sort_order", "sort_order", "code")
-    )
+    """The services: the categories a case may be reported against."""
+    return leaf_categories()
 
 
 def open311_service(code: str) -> CaseCategory | None:

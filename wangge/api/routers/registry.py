@@ -11,11 +11,11 @@ from typing import Any
 
 from ninja import Field, Query, Router, Schema
 
+from wangge.core.downloads import xlsx_download
 from wangge.orgs.actors import request_actor
 from wangge.registry import place_services, privacy, selectors, services, tag_services
-from wangge.registry.export import person_list_export
+from wangge.registry.export import dated_name, person_list_export
 from wangge.registry.search import person_search
-from wangge.registry.views.exports import xlsx_response
 
 from .orgs import ErrorOut
 
@@ -185,7 +185,7 @@ def person_export(request, payload: ExportIn):
         unmasked=payload.unmasked,
         reason=payload.reason,
     )
-    return xlsx_response(content, "persons")
+    return xlsx_download(content, dated_name("persons"))
 
 
 @router.post("/persons/search", response={200: PersonPage, **ERRORS})

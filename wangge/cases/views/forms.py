@@ -12,7 +12,7 @@ from wangge.core.errors import WanggeError
 
 from ..enums import Rating
 from ..events import MAX_NOTE
-from ..models import CaseCategory
+from ..selectors import leaf_categories
 from ..transitions import TRANSITIONS
 
 ACTION_LABELS = {
@@ -86,11 +86,6 @@ def show_refusal(form: forms.Form, exc: WanggeError) -> None:
     if field is not None and isinstance(form.fields[field].widget, forms.HiddenInput):
         field = None
     form.add_error(field, str(exc.message))
-
-
-def leaf_categories():
-    """Active categories without children: a case is reported against a leaf."""
-    return CaseCategory.objects.filter(is_active=True).exclude(children__isnull=False)
 
 
 def category_choices() -> list[tuple[str, str]]:

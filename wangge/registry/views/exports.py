@@ -1,24 +1,15 @@
 """Register downloads: the person list as xlsx (masked unless permitted, with a reason)."""
 
-from django.http import HttpResponse
 from django.urls import URLPattern, path
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from wangge.core.decorators import staff_role_required
+from wangge.core.downloads import xlsx_download
 from wangge.core.scope import request_actor
 
-from ..export import person_list_export
+from ..export import dated_name, person_list_export
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LIST_FILTERS = ("grid", "building", "tag", "age_min", "age_max", "residence_status")
-
-
-def xlsx_response(content: bytes, stem: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
-    name = f"{stem}-{timezone.localdate():%Y%m%d}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
 
 
 @staff_role_required()
@@ -32,7 +23,7 @@ def person_export(request):
         unmasked=request.POST.get("unmasked") == "1",
         reason=request.POST.get("reason", ""),
     )
-    return xlsx_response(content, "persons")
+    return xlsx_download(content, dated_name("persons"))
 
 
 urlpatterns: list[URLPattern] = [

@@ -5,7 +5,7 @@ progress bar that htmx polls every 2 s."""
 import contextlib
 
 from django import forms
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from wangge.core.decorators import staff_role_required
+from wangge.core.downloads import xlsx_download
 from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.scope import request_actor
 from wangge.registry.enums import ImportKind, ImportState
@@ -28,7 +29,6 @@ from wangge.registry.importing.jobs import (
 )
 from wangge.registry.importing.workbooks import error_workbook, template_workbook
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RUNNING = (ImportState.UPLOADED, ImportState.VALIDATING, ImportState.COMMITTING)
 
 
@@ -42,13 +42,6 @@ def _require_importer(request):
     if not can_import(actor):
         raise NotFound(_("Page not found."))
     return actor
-
-
-def _download(content: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @staff_role_required()
@@ -89,7 +82,7 @@ def import_template(request, kind: str):
     _require_importer(request)
     if kind not in KIND_COLUMNS:
         raise NotFound(_("Page not found."))
-    return _download(template_workbook(kind), f"import-{kind}.xlsx")
+    return xlsx_download(template_workbook(kind), f"import-{kind}.xlsx")
 
 
 def _job_context(job) -> dict:
@@ -124,7 +117,7 @@ def import_errors(request, job_id: int):
     if not job.errors_file:
         raise NotFound(_("Page not found."))
     content = error_workbook(job.file_name, job_content(job), job_errors(job))
-    return _download(content, f"import-{job.pk}-errors.xlsx")
+    return xlsx_download(content, f"import-{job.pk}-errors.xlsx")
 
 
 @staff_role_required()
