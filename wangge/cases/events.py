@@ -7,7 +7,9 @@ from django.utils.translation import gettext as _
 
 from wangge.core.errors import ValidationFailed
 
+from . import notify
 from .models import Case, CaseEvent
+from .stats import rollup
 
 MAX_ATTACHMENTS = 9
 MAX_NOTE = 2000
@@ -69,7 +71,7 @@ def record_event(
         name = getattr(user, "display_name", "") or user.get_username()
     elif getattr(actor, "is_system", False) and not hide_actor:
         name = "system"
-    return CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=case,
         at=at,
         actor=user,
@@ -81,3 +83,8 @@ def record_event(
         attachments=attachments or [],
         detail=detail or {},
     )
+    # Rollups and the notification outbox are written in the same transaction as the event,
+    # so neither can miss a change nor count one that rolled back.
+    rollup.on_event(case, event)
+    notify.on_event(case, event)
+    return event

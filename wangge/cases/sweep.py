@@ -56,9 +56,11 @@ from wangge.core.calendar import (
 )
 from wangge.orgs.models import OrgUnit
 
+from . import notify
 from .deadlines import schedule_for, verify_hours
 from .enums import Card, CaseState
 from .models import Case, CaseCategory, CaseEvent
+from .stats import rollup
 
 OPEN_STATES = (
     CaseState.REPORTED,
@@ -289,6 +291,8 @@ def _insert_events(rows: list[tuple[int, str, str, dict]], now: datetime) -> Non
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 part,
             )
+    rollup.on_bulk_events(rows, now)
+    notify.on_bulk_events(rows, now)
 
 
 @transaction.atomic

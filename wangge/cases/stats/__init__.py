@@ -1,0 +1,1 @@
+"""Case statistics: the command-centre indicators from maintained rollups."""
