@@ -83,6 +83,15 @@ class Case(models.Model):
         OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     handler_path = models.CharField(max_length=255, blank=True, db_index=True)
+    # The handler (a person of the holding unit) it is assigned to, if any; while they are on
+    # leave their open cases go to their B post (A/B posts).
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_cases",
+    )
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -161,3 +170,13 @@ class CaseNumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.last}"
+
+
+from .stats.models import CaseRollup, CaseStatsSnapshot  # noqa: E402, F401
+from .joint_models import (  # noqa: E402, F401
+    CaseExtension,
+    CaseReportIn,
+    CaseWhistle,
+    SponsorIssueItem,
+    SponsorIssueList,
+)

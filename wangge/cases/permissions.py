@@ -9,7 +9,7 @@ sees but may not move is PermissionDenied.
 
 import functools
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from wangge.core.audit import audit_record
@@ -18,8 +18,8 @@ from wangge.core.models import AuditResult
 from wangge.core.scope import path_in_scope, scope_q
 from wangge.orgs.permissions import is_system, visible_paths
 
-from .models import Case
-from .transitions import Transition
+from .models import Case, CaseReportIn
+from .transitions import SideAction, Transition
 
 SYSTEM_USERNAME = "system"
 OBJECT_TYPE = "cases.case"
@@ -44,12 +44,27 @@ def is_reporter(actor, case: Case) -> bool:
     )
 
 
+def _summoned_q(paths) -> Exists:
+    """Cases a department is summoned to by the current whistle (it works on them too)."""
+    return Exists(
+        CaseReportIn.objects.filter(
+            scope_q(paths, "unit_path"), case_id=OuterRef("pk"), whistle__is_current=True
+        )
+    )
+
+
 def can_see_case(actor, case: Case) -> bool:
     paths = visible_paths(actor)
     return (
         path_in_scope(case.path, paths)
         or bool(case.handler_path and path_in_scope(case.handler_path, paths))
         or is_reporter(actor, case)
+        or bool(
+            paths
+            and CaseReportIn.objects.filter(
+                scope_q(paths, "unit_path"), case=case, whistle__is_current=True
+            ).exists()
+        )
     )
 
 
@@ -57,13 +72,15 @@ def case_scope_q(actor) -> Q:
     """Rows the actor may see: by place, by the unit holding it, or reported by the actor."""
     paths = visible_paths(actor)
     query = scope_q(paths) | scope_q(paths, "handler_path")
+    if paths:
+        query |= Q(_summoned_q(paths))
     user = getattr(actor, "user", None)
     if user is not None and getattr(user, "is_authenticated", False):
         query |= Q(reporter_id=user.pk)
     return query
 
 
-def transition_paths(actor, row: Transition) -> tuple[str, ...]:
+def transition_paths(actor, row: Transition | SideAction) -> tuple[str, ...]:
     if is_system(actor):
         return ("/",)
     return actor.paths(*row.roles)
@@ -73,6 +90,20 @@ def may_take(actor, case: Case, row: Transition) -> bool:
     """The role half of a transition check (the state half is the table's from_states)."""
     target = case.handler_path if row.on == "handler" else case.path
     return bool(target) and path_in_scope(target, transition_paths(actor, row))
+
+
+def may_take_side(actor, case: Case, side: SideAction) -> bool:
+    """The role half of a side action. "summoned" is checked against the report-in rows by the
+    whistle services; here it only asks whether the actor has the role anywhere."""
+    paths = transition_paths(actor, side)
+    if side.on == "handler":
+        return bool(case.handler_path) and path_in_scope(case.handler_path, paths)
+    if side.on == "level_up":
+        # Strictly above the holding unit: a unit does not approve its own extension.
+        return bool(case.handler_path) and any(
+            case.handler_path.startswith(path) and case.handler_path != path for path in paths
+        )
+    return bool(paths)
 
 
 def _mark(exc: WanggeError, case_number: str, path: str) -> WanggeError:

@@ -5,7 +5,7 @@ under them (a department sees what is routed to it), or the actor's own reports.
 id (keyset): `after_id` is the last id of the previous page.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
@@ -18,19 +18,22 @@ from wangge.orgs.enums import OrgUnitKind
 from wangge.orgs.models import OrgUnit
 
 from .enums import FINAL_STATES, CaseState
-from .models import Case, CaseCategory, CaseEvent
+from .joint_models import CaseExtension, ExtensionStatus
+from .models import Case, CaseCategory, CaseEvent, CaseReportIn
 from .permissions import (
     can_see_case,
     case_not_found,
     case_scope_q,
     is_reporter,
     may_take,
+    may_take_side,
     transition_paths,
 )
 from .reporter_actions import reopen_days
-from .transitions import TRANSITIONS, allowed_actions
+from .transitions import SIDE_ACTIONS, TRANSITIONS, allowed_actions
+from .whistle import current_report_ins, summoned_rows
 
-QUEUES = ("to_accept", "to_dispatch", "overdue", "to_verify", "mine")
+QUEUES = ("to_accept", "to_dispatch", "to_report_in", "overdue", "to_verify", "mine")
 MAX_PAGE = 200
 
 
@@ -39,6 +42,9 @@ class CaseDetail:
     case: Case
     timeline: list[CaseEvent]
     actions: list[str]
+    # The current whistle's departments (lead first) and every extension request.
+    report_ins: list[CaseReportIn] = field(default_factory=list)
+    extension_requests: list[CaseExtension] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -48,13 +54,54 @@ class CasePage:
     next_after: int | None
 
 
-def case_actions(actor, case: Case, *, now: datetime | None = None) -> list[str]:
+def _where_allowed(case: Case, action: str) -> bool:
+    """Rules of place beyond the table: only the street whistles, and it does not escalate."""
+    at_street = case.handler_unit is not None and case.handler_unit.kind == OrgUnitKind.STREET
+    if action == "whistle":
+        return at_street
+    if action == "escalate":
+        return not at_street
+    return True
+
+
+def _side_actions(actor, case: Case, report_ins: list[CaseReportIn], pending: bool) -> list[str]:
+    actions = []
+    mine = summoned_rows(actor, case, report_ins)
+    for action, side in SIDE_ACTIONS.items():
+        if case.state not in side.from_states:
+            continue
+        if action == "report_in":
+            allowed = any(row.reported_in_at is None for row in mine)
+        elif action == "add_part":
+            allowed = any(row.reported_in_at is not None for row in mine)
+        elif action == "extension_request":
+            allowed = not pending and may_take_side(actor, case, side)
+        else:
+            allowed = pending and may_take_side(actor, case, side)
+        if allowed:
+            actions.append(action)
+    return actions
+
+
+def case_actions(
+    actor,
+    case: Case,
+    *,
+    now: datetime | None = None,
+    report_ins: list[CaseReportIn] | None = None,
+    pending_extension: bool | None = None,
+) -> list[str]:
     """The actions the actor may take on the case now (role and state both allow them)."""
     actions = [
         action
         for action in allowed_actions(case.state)
-        if may_take(actor, case, TRANSITIONS[action])
+        if may_take(actor, case, TRANSITIONS[action]) and _where_allowed(case, action)
     ]
+    if report_ins is None:
+        report_ins = current_report_ins(case)
+    if pending_extension is None:
+        pending_extension = case.extension_requests.filter(status=ExtensionStatus.PENDING).exists()
+    actions += _side_actions(actor, case, report_ins, pending_extension)
     if is_reporter(actor, case):
         if case.state == CaseState.CLOSED:
             actions.append("rate")
@@ -78,7 +125,16 @@ def case_get(*, actor, number: str) -> CaseDetail:
     if case is None or not can_see_case(actor, case):
         raise case_not_found(number)
     timeline = list(case.events.order_by("at", "id"))
-    return CaseDetail(case=case, timeline=timeline, actions=case_actions(actor, case))
+    report_ins = current_report_ins(case)
+    extensions = list(case.extension_requests.select_related("unit").order_by("requested_at"))
+    pending = any(request.status == ExtensionStatus.PENDING for request in extensions)
+    return CaseDetail(
+        case=case,
+        timeline=timeline,
+        actions=case_actions(actor, case, report_ins=report_ins, pending_extension=pending),
+        report_ins=report_ins,
+        extension_requests=extensions,
+    )
 
 
 def _queue_filter(actor, queue: str) -> Q:
@@ -90,6 +146,14 @@ def _queue_filter(actor, queue: str) -> Q:
         return Q(state=CaseState.ACCEPTED) & scope_q(
             transition_paths(actor, TRANSITIONS["dispatch"]), "handler_path"
         )
+    if queue == "to_report_in":
+        paths = transition_paths(actor, SIDE_ACTIONS["report_in"])
+        waiting = CaseReportIn.objects.filter(
+            scope_q(paths, "unit_path"),
+            whistle__is_current=True,
+            reported_in_at__isnull=True,
+        ).values("case_id")
+        return Q(pk__in=waiting) if paths else Q(pk__in=[])
     if queue == "to_verify":
         return Q(state=CaseState.HANDLED) & scope_q(transition_paths(actor, TRANSITIONS["verify"]))
     if queue == "overdue":

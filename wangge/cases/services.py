@@ -1,12 +1,9 @@
-"""Case writes: intake (intake.py, re-exported here) and one service per transition.
-
-Every transition service follows the table in transitions.py: lock the row, check scope (NotFound),
-the version the caller loaded (Conflict: two dispatchers at once, one wins and the other is told,
-nothing is lost), the role (PermissionDenied) and the state (invalid_transition),
-move the case, set the new stage's deadline, write one CaseEvent and one audit row.
+"""Case writes: intake (intake.py), the reporter's actions, the whistle, extensions (each in its
+own module, re-exported here so views and the API have one place to call) and one service per
+transition of the table in transitions.py; stepping.run_transition is their shared body.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import transaction
@@ -18,27 +15,35 @@ from wangge.core.scope import path_in_scope
 from wangge.orgs.enums import OrgUnitKind
 from wangge.orgs.models import OrgUnit
 
-from .deadlines import restage, shift_for_pause
+from .deadlines import shift_for_pause
 from .enums import FINAL_STATES
-from .events import clean_attachments, clean_note, record_event
+from .extensions import case_extension_decide, case_extension_request
 from .intake import case_report, duplicate_candidates
 from .models import Case
 from .permissions import (
-    audit_case,
     denials_audited,
-    require_transition,
     require_visible,
     transition_paths,
 )
 from .reporter_actions import case_rate, case_reopen
-from .rows import invalid_transition, locked_case, require_version
+from .stepping import hand_to, run_transition
 from .transitions import TRANSITIONS
+from .whistle import (
+    case_add_part,
+    case_report_in,
+    case_whistle,
+    end_whistle,
+    require_joint_work_reported,
+)
 
 __all__ = [
     "case_accept",
+    "case_add_part",
     "case_close",
     "case_dispatch",
     "case_escalate",
+    "case_extension_decide",
+    "case_extension_request",
     "case_handle",
     "case_merge",
     "case_pause",
@@ -46,81 +51,17 @@ __all__ = [
     "case_reject",
     "case_reopen",
     "case_report",
+    "case_report_in",
     "case_resume",
     "case_return",
     "case_rework",
     "case_start",
     "case_verify",
+    "case_whistle",
     "duplicate_candidates",
 ]
 
-# A hook that moves the case beyond its state (handler, counters) and returns event detail.
-Apply = Callable[[Case, str], dict]
 DISPATCH_TARGET_KINDS = (OrgUnitKind.DEPARTMENT, OrgUnitKind.COMMUNITY)
-
-
-def _transition(
-    *,
-    actor,
-    number: str,
-    version: int | None,
-    action: str,
-    note: str,
-    attachments: Iterable[str],
-    apply: Apply | None = None,
-    new_stage: bool = True,
-) -> Case:
-    """The shared body of every transition service; `new_stage`: the case enters a stage with
-    its own deadline (False where the clock of the current stage runs on)."""
-    row = TRANSITIONS[action]
-    case = locked_case(number)
-    require_visible(actor, case)
-    # The version before the role: a second dispatcher whose first look is stale is told that
-    # someone else moved the case, not that they may no longer touch it.
-    require_version(case, version)
-    require_transition(actor, case, row)
-    if case.state not in row.from_states:
-        raise invalid_transition(case, action)
-    clean = clean_note(note, required=row.needs_note)
-    files = clean_attachments(attachments)
-    now = timezone.now()
-    from_state = case.state
-    case.state = row.to_state or case.state_before_pause
-    detail = apply(case, from_state) if apply is not None else {}
-    if new_stage:
-        restage(case, now)
-    case.version += 1
-    case.save()
-    record_event(
-        case,
-        actor,
-        action,
-        at=now,
-        from_state=from_state,
-        to_state=case.state,
-        note=clean,
-        attachments=files,
-        detail=detail,
-    )
-    audit_case(
-        actor,
-        f"cases.case_{action}",
-        number=case.number,
-        path=case.path,
-        detail={"from": from_state, "to": case.state, **_codes_only(detail)},
-    )
-    return case
-
-
-def _codes_only(detail: dict) -> dict:
-    return {key: value for key, value in detail.items() if key in ("unit", "from_unit", "into")}
-
-
-def _hand_to(case: Case, unit: OrgUnit) -> dict:
-    previous = case.handler_unit.code if case.handler_unit else ""
-    case.handler_unit = unit
-    case.handler_path = unit.path
-    return {"unit": unit.code, "from_unit": previous}
 
 
 # --- reported ----------------------------------------------------------------------------------
@@ -131,7 +72,7 @@ def _hand_to(case: Case, unit: OrgUnit) -> dict:
 def case_accept(
     *, actor, number: str, version: int | None, note: str = "", attachments: Iterable[str] = ()
 ) -> Case:
-    return _transition(
+    return run_transition(
         actor=actor,
         number=number,
         version=version,
@@ -146,7 +87,7 @@ def case_accept(
 def case_reject(
     *, actor, number: str, version: int | None, note: str = "", attachments: Iterable[str] = ()
 ) -> Case:
-    return _transition(
+    return run_transition(
         actor=actor,
         number=number,
         version=version,
@@ -186,7 +127,7 @@ def case_merge(
         case.merged_into = target
         return {"into": target.number}
 
-    return _transition(
+    return run_transition(
         actor=actor,
         number=number,
         version=version,
@@ -216,9 +157,9 @@ def case_escalate(
                 code="already_at_street",
                 field="number",
             )
-        return _hand_to(case, street)
+        return hand_to(case, street)
 
-    return _transition(
+    return run_transition(
         actor=actor,
         number=number,
         version=version,
@@ -255,9 +196,9 @@ def case_dispatch(
                 code="invalid_target",
                 field="unit_code",
             )
-        return _hand_to(case, unit)
+        return hand_to(case, unit)
 
-    return _transition(
+    return run_transition(
         actor=actor,
         number=number,
         version=version,
@@ -276,7 +217,7 @@ def case_dispatch(
 def case_start(
     *, actor, number: str, version: int | None, note: str = "", attachments: Iterable[str] = ()
 ) -> Case:
-    return _transition(
+    return run_transition(
         actor=actor,
         number=number,
         version=version,
@@ -295,14 +236,15 @@ def case_return(
     """Wrong routing: back to the unit that dispatched it, with the reason."""
 
     def apply(case: Case, from_state: str) -> dict:
-        last = case.events.filter(action="dispatch").order_by("-at", "-id").first()
+        end_whistle(case)
+        last = case.events.filter(action__in=("dispatch", "whistle")).order_by("-at", "-id").first()
         code = (last.detail or {}).get("from_unit") if last else ""
         unit = OrgUnit.objects.filter(code=code).first() if code else None
         if unit is None:
             return {"unit": case.handler_unit.code if case.handler_unit else ""}
-        return _hand_to(case, unit)
+        return hand_to(case, unit)
 
-    return _transition(
+    return run_transition(
         actor=actor,
         number=number,
         version=version,
@@ -325,7 +267,7 @@ def case_pause(
         case.paused_at = timezone.now()
         return {}
 
-    return _transition(
+    return run_transition(
         actor=actor,
         number=number,
         version=version,
@@ -351,7 +293,7 @@ def case_resume(
         case.state_before_pause = ""
         return {"paused_working_minutes": int(spent.total_seconds() // 60)}
 
-    return _transition(
+    return run_transition(
         actor=actor,
         number=number,
         version=version,
@@ -368,15 +310,21 @@ def case_resume(
 def case_handle(
     *, actor, number: str, version: int | None, note: str = "", attachments: Iterable[str] = ()
 ) -> Case:
-    """The handler reports the work done (feedback); the place verifies it next."""
-    return _transition(
+    """The handler reports the work done (feedback); the place verifies it next. After a
+    whistle only the lead holds the case, and only once every department has reported in."""
+
+    def apply(case: Case, from_state: str) -> dict:
+        require_joint_work_reported(case)
+        return {"unit": case.handler_unit.code if case.handler_unit else ""}
+
+    return run_transition(
         actor=actor,
         number=number,
         version=version,
         action="handle",
         note=note,
         attachments=attachments,
-        apply=lambda case, _from: {"unit": case.handler_unit.code if case.handler_unit else ""},
+        apply=apply,
     )
 
 
@@ -388,7 +336,7 @@ def case_handle(
 def case_verify(
     *, actor, number: str, version: int | None, note: str = "", attachments: Iterable[str] = ()
 ) -> Case:
-    return _transition(
+    return run_transition(
         actor=actor,
         number=number,
         version=version,
@@ -410,7 +358,7 @@ def case_rework(
         case.reworks += 1
         return {"reworks": case.reworks}
 
-    return _transition(
+    return run_transition(
         actor=actor,
         number=number,
         version=version,
@@ -431,7 +379,7 @@ def case_close(
         case.card = ""
         return {}
 
-    return _transition(
+    return run_transition(
         actor=actor,
         number=number,
         version=version,

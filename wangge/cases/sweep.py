@@ -61,6 +61,7 @@ from .deadlines import schedule_for, verify_hours
 from .enums import Card, CaseState
 from .models import Case, CaseCategory, CaseEvent
 from .stats import rollup
+from .whistle import mark_late_report_ins
 
 OPEN_STATES = (
     CaseState.REPORTED,
@@ -320,6 +321,7 @@ def deadline_sweep(*, now: datetime | None = None) -> dict[str, int]:
         "yellow": sum(1 for change in changes if change[2] == Card.YELLOW),
         "cleared": sum(1 for change in changes if change[2] == Card.NONE),
         "urged": 0,
+        "late_report_ins": mark_late_report_ins(now),
     }
     if not changes:
         return counts

@@ -37,6 +37,8 @@ TRANSITIONS: dict[str, Transition] = {
         # Escalate: the community hands an accepted case up to the street's command centre.
         Transition("escalate", (S.ACCEPTED,), S.ACCEPTED, DISPATCHERS, needs_note=True),
         Transition("dispatch", (S.ACCEPTED,), S.DISPATCHED, DISPATCHERS),
+        # Whistle (吹哨): the street summons several departments at once; the lead holds it.
+        Transition("whistle", (S.ACCEPTED,), S.DISPATCHED, DISPATCHERS),
         Transition("start", (S.DISPATCHED,), S.IN_PROGRESS, HANDLERS),
         # Return for wrong routing: back to whoever dispatched it, with the reason.
         Transition("return", (S.DISPATCHED, S.IN_PROGRESS), S.ACCEPTED, HANDLERS, needs_note=True),
@@ -54,6 +56,33 @@ TRANSITIONS: dict[str, Transition] = {
 REPORTER_ACTIONS = {
     "rate": (S.CLOSED,),
     "reopen": (S.CLOSED, S.RATED),
+}
+
+
+WORKING = (S.DISPATCHED, S.IN_PROGRESS, S.PAUSED)
+
+
+@dataclass(frozen=True)
+class SideAction:
+    """An action that does not move the state but belongs to the loop (joint work, time)."""
+
+    action: str
+    from_states: tuple[str, ...]
+    roles: tuple[str, ...]
+    # "summoned": a role on a department the current whistle summoned; "handler": on the unit
+    # holding the case; "level_up": on a unit above the one holding it (an approval).
+    on: str
+
+
+SIDE_ACTIONS: dict[str, SideAction] = {
+    a.action: a
+    for a in (
+        SideAction("report_in", WORKING, HANDLERS, "summoned"),
+        SideAction("add_part", WORKING, HANDLERS, "summoned"),
+        SideAction("extension_request", WORKING, HANDLERS, "handler"),
+        SideAction("extension_approve", WORKING, DISPATCHERS, "level_up"),
+        SideAction("extension_reject", WORKING, DISPATCHERS, "level_up"),
+    )
 }
 
 

@@ -90,6 +90,16 @@ class TransitionIn(Schema):
     note: str = Field("", max_length=2000)
     unit_code: str | None = Field(None, description="dispatch: the department or community")
     into_number: str | None = Field(None, description="merge: the case it duplicates")
+    lead_unit_code: str | None = Field(None, description="whistle: the lead department")
+    unit_codes: list[str] = Field([], description="whistle: the other summoned departments")
+    days: int | None = Field(None, description="extension_request: working days asked for")
+
+
+class JoinIn(Schema):
+    note: str = Field("", max_length=2000)
+    unit_code: str | None = Field(
+        None, description="the summoned department, when the caller works for several"
+    )
 
 
 class RateIn(Schema):
@@ -191,6 +201,26 @@ def case_rate(request, number: str, payload: RateIn):
     return case_out(case)
 
 
+@router.post("/cases/{number}/report_in", response={200: CaseOut, **WRITE_ERRORS})
+def case_report_in(request, number: str, payload: JoinIn):
+    """A department summoned by a whistle reports in (late after its due time)."""
+    actor = request_actor(request)
+    row = services.case_report_in(
+        actor=actor, number=number, unit_code=payload.unit_code, note=payload.note
+    )
+    return case_out(row.case)
+
+
+@router.post("/cases/{number}/add_part", response={200: CaseOut, **WRITE_ERRORS})
+def case_add_part(request, number: str, payload: JoinIn):
+    """A summoned department that reported in records its part of the joint work."""
+    actor = request_actor(request)
+    row = services.case_add_part(
+        actor=actor, number=number, unit_code=payload.unit_code, note=payload.note
+    )
+    return case_out(row.case)
+
+
 SIMPLE_ACTIONS = {
     "accept": services.case_accept,
     "reject": services.case_reject,
@@ -208,14 +238,30 @@ SIMPLE_ACTIONS = {
 
 @router.post("/cases/{number}/{action}", response={200: CaseOut, **WRITE_ERRORS})
 def case_transition(request, number: str, action: str, payload: TransitionIn):
-    """One step of the loop: accept, reject, merge, escalate, dispatch, start, return, pause,
-    resume, handle, verify, rework or close."""
+    """One step of the loop: accept, reject, merge, escalate, dispatch, whistle, start, return,
+    pause, resume, handle, verify, rework, close, extension_request (days, the reason in `note`),
+    extension_approve or extension_reject (a unit above the handler)."""
     actor = request_actor(request)
     common = {"actor": actor, "number": number, "version": payload.version, "note": payload.note}
     if action == "dispatch":
         case = services.case_dispatch(**common, unit_code=payload.unit_code or "")
     elif action == "merge":
         case = services.case_merge(**common, into_number=payload.into_number or "")
+    elif action == "whistle":
+        case = services.case_whistle(
+            **common, lead_unit_code=payload.lead_unit_code or "", unit_codes=payload.unit_codes
+        )
+    elif action == "extension_request":
+        services.case_extension_request(
+            actor=actor,
+            number=number,
+            version=payload.version,
+            days=payload.days,
+            reason=payload.note,
+        )
+        case = selectors.case_get(actor=actor, number=number).case
+    elif action in ("extension_approve", "extension_reject"):
+        case = services.case_extension_decide(**common, approve=action == "extension_approve")
     elif action in SIMPLE_ACTIONS:
         case = SIMPLE_ACTIONS[action](**common)
     else:

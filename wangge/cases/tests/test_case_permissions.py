@@ -103,6 +103,7 @@ def test_a_department_sees_and_works_what_is_routed_to_it_and_nothing_else(c):
         "return",
         "pause",
         "handle",
+        "extension_request",
     ]
     with pytest.raises(NotFound):
         case_get(actor=c.dept, number=other.number)

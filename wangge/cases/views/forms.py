@@ -32,15 +32,27 @@ ACTION_LABELS = {
     "close": _("Close"),
     "rate": _("Rate"),
     "reopen": _("Reopen"),
+    "whistle": _("Whistle (summon departments)"),
+    "report_in": _("Report in"),
+    "add_part": _("Add our part of the work"),
+    "extension_request": _("Ask for an extension"),
+    "extension_approve": _("Approve the extension"),
+    "extension_reject": _("Refuse the extension"),
 }
 
 # Actions that end or turn back the case: their button is drawn as a warning.
-DANGER_ACTIONS = frozenset({"reject", "return", "rework", "merge"})
+DANGER_ACTIONS = frozenset({"reject", "return", "rework", "merge", "extension_reject"})
+FIELD_ORDER = (
+    *("version", "unit_code", "lead_unit_code", "unit_codes"),
+    *("into_number", "days", "rating", "note"),
+)
+# Side actions whose note is required (their services say so too).
+NOTE_REQUIRED = frozenset({"reopen", "add_part", "extension_request", "extension_reject"})
 
 
 def note_required(action: str) -> bool:
     row = TRANSITIONS.get(action)
-    return bool(row and row.needs_note) or action == "reopen"
+    return bool(row and row.needs_note) or action in NOTE_REQUIRED
 
 
 class ActionForm(forms.Form):
@@ -61,11 +73,25 @@ class ActionForm(forms.Form):
             # Shown as required; the service still decides and names the field.
             note.label = _("Note (required: give the reason)")
             note.widget.attrs["required"] = "required"
+        unit_choices = [(unit.code, f"{unit.name} ({unit.get_kind_display()})") for unit in targets]
         if action == "dispatch":
             self.fields["unit_code"] = forms.ChoiceField(
-                label=_("Unit"),
-                choices=[("", "—")]
-                + [(unit.code, f"{unit.name} ({unit.get_kind_display()})") for unit in targets],
+                label=_("Unit"), choices=[("", "—"), *unit_choices]
+            )
+        elif action == "whistle":
+            departments = [(unit.code, unit.name) for unit in targets if unit.kind == "department"]
+            self.fields["lead_unit_code"] = forms.ChoiceField(
+                label=_("Lead department"), choices=[("", "—"), *departments]
+            )
+            self.fields["unit_codes"] = forms.MultipleChoiceField(
+                label=_("Departments that report in with it"),
+                choices=departments,
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+            )
+        elif action == "extension_request":
+            self.fields["days"] = forms.IntegerField(
+                label=_("Working days"), min_value=1, max_value=30
             )
         elif action == "merge":
             self.fields["into_number"] = forms.CharField(
@@ -76,7 +102,7 @@ class ActionForm(forms.Form):
                 label=_("Rating"), choices=Rating.choices, coerce=int
             )
         # Fields in a stable order: the action's own input first, the note last.
-        self.order_fields(["version", "unit_code", "into_number", "rating", "note"])
+        self.order_fields(FIELD_ORDER)
 
 
 def show_refusal(form: forms.Form, exc: WanggeError) -> None:
@@ -94,6 +120,26 @@ def category_choices() -> list[tuple[str, str]]:
     ]
 
 
+class MultiplePhotoInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Several image files under one name; the upload service checks and cleans them."""
+
+    def __init__(self, *, capture: bool = False, **kwargs) -> None:
+        attrs = {"accept": "image/*", "multiple": True}
+        if capture:
+            attrs["capture"] = "environment"
+        kwargs.setdefault("widget", MultiplePhotoInput(attrs=attrs))
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(PhotosField, self).clean(item, initial) for item in files if item]
+
+
 class ReportForm(forms.Form):
     # A callable: read on every form, so a new category shows without a restart.
     category_code = forms.ChoiceField(label=_("Category"), choices=category_choices)
@@ -104,3 +150,4 @@ class ReportForm(forms.Form):
     lng = forms.FloatField(label=_("Longitude"), required=False)
     lat = forms.FloatField(label=_("Latitude"), required=False)
     address = forms.CharField(label=_("Address"), required=False, max_length=160)
+    photos = PhotosField(label=_("Photos"), help_text=_("Up to 9 photos, 10 MB each."))

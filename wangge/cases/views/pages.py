@@ -34,6 +34,7 @@ STATE_LABELS = dict(CaseState.choices)
 QUEUE_LABELS = {
     "to_accept": gettext_lazy("To accept"),
     "to_dispatch": gettext_lazy("To dispatch"),
+    "to_report_in": gettext_lazy("To report in"),
     "overdue": gettext_lazy("Overdue"),
     "to_verify": gettext_lazy("To verify"),
     "mine": gettext_lazy("Mine to handle"),
@@ -54,7 +55,16 @@ SERVICES = {
     "close": services.case_close,
     "rate": services.case_rate,
     "reopen": services.case_reopen,
+    "whistle": services.case_whistle,
+    "report_in": services.case_report_in,
+    "add_part": services.case_add_part,
+    "extension_request": services.case_extension_request,
+    "extension_approve": services.case_extension_decide,
+    "extension_reject": services.case_extension_decide,
 }
+# Units offered on the form: dispatch targets (departments and communities); a whistle takes
+# the departments among them.
+NEEDS_TARGETS = ("dispatch", "whistle")
 
 
 def due_badge(case: Case, now) -> str:
@@ -120,7 +130,11 @@ def _case_page(
 ) -> HttpResponse:
     detail = case_get(actor=actor, number=number)
     case = detail.case
-    targets = dispatch_targets(actor=actor, case=case) if "dispatch" in detail.actions else []
+    targets = (
+        dispatch_targets(actor=actor, case=case)
+        if any(action in detail.actions for action in NEEDS_TARGETS)
+        else []
+    )
     forms = []
     for action in detail.actions:
         form = (
@@ -146,6 +160,8 @@ def _case_page(
     now = timezone.now()
     context = {
         "case": case,
+        "report_ins": detail.report_ins,
+        "extension_requests": detail.extension_requests,
         "timeline": [
             {
                 "event": event,
@@ -182,26 +198,39 @@ def case_act(request, number: str, action: str):
     if action not in SERVICES:
         raise Http404
     detail = case_get(actor=actor, number=number)  # out of scope: NotFound before anything
-    targets = dispatch_targets(actor=actor, case=detail.case) if action == "dispatch" else []
+    targets = dispatch_targets(actor=actor, case=detail.case) if action in NEEDS_TARGETS else []
     form = ActionForm(request.POST, action=action, targets=targets)
     if not form.is_valid():
         return _case_page(request, actor, number, failed=form, status=422)
-    data = form.cleaned_data
-    kwargs: dict = {"actor": actor, "number": number, "version": data["version"]}
-    if action == "rate":
-        kwargs.update(rating=data["rating"], comment=data["note"])
-    else:
-        kwargs["note"] = data["note"]
-    if action == "dispatch":
-        kwargs["unit_code"] = data["unit_code"]
-    elif action == "merge":
-        kwargs["into_number"] = data["into_number"].strip()
+    kwargs = _service_kwargs(actor, number, action, form.cleaned_data)
     try:
         SERVICES[action](**kwargs)
     except (ValidationFailed, PermissionDenied, Conflict) as exc:
         show_refusal(form, exc)
         return _case_page(request, actor, number, failed=form, status=exc.status)
     return redirect("cases_case", number)
+
+
+def _service_kwargs(actor, number: str, action: str, data: dict) -> dict:
+    kwargs: dict = {"actor": actor, "number": number}
+    # Joining the work does not move the case, so it takes no version.
+    if action not in ("report_in", "add_part"):
+        kwargs["version"] = data["version"]
+    if action == "rate":
+        kwargs.update(rating=data["rating"], comment=data["note"])
+    elif action == "extension_request":
+        kwargs.update(days=data["days"], reason=data["note"])
+    else:
+        kwargs["note"] = data["note"]
+    if action == "dispatch":
+        kwargs["unit_code"] = data["unit_code"]
+    elif action == "whistle":
+        kwargs.update(lead_unit_code=data["lead_unit_code"], unit_codes=data["unit_codes"])
+    elif action == "merge":
+        kwargs["into_number"] = data["into_number"].strip()
+    elif action in ("extension_approve", "extension_reject"):
+        kwargs["approve"] = action == "extension_approve"
+    return kwargs
 
 
 urlpatterns = [
