@@ -64,7 +64,7 @@ class ActionForm(forms.Form):
         label=_("Note"), required=False, max_length=MAX_NOTE, widget=forms.Textarea({"rows": 2})
     )
 
-    def __init__(self, *args, action: str, targets=(), **kwargs) -> None:
+    def __init__(self, *args, action: str, targets=(), suggestion=None, **kwargs) -> None:
         kwargs.setdefault("auto_id", f"id_{action}_%s")
         super().__init__(*args, **kwargs)
         self.action = action
@@ -89,7 +89,16 @@ class ActionForm(forms.Form):
                 required=False,
                 widget=forms.CheckboxSelectMultiple,
             )
-        elif action == "extension_request":
+        if suggestion is not None and action in ("dispatch", "whistle"):
+            # Offered, not imposed: the dispatcher may choose another unit.
+            name = "unit_code" if action == "dispatch" else "lead_unit_code"
+            if any(code == suggestion.unit.code for code, _label in self.fields[name].choices):
+                self.fields[name].initial = suggestion.unit.code
+                self.fields[name].help_text = _("Suggested: %(unit)s (%(reason)s)") % {
+                    "unit": suggestion.unit.name,
+                    "reason": suggestion.reason,
+                }
+        if action == "extension_request":
             self.fields["days"] = forms.IntegerField(
                 label=_("Working days"), min_value=1, max_value=30
             )

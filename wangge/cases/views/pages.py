@@ -25,6 +25,7 @@ from wangge.orgs.views.maps import tile_config
 from .. import services
 from ..enums import Card, CaseState
 from ..models import Case
+from ..routing import suggested_handler
 from ..selectors import QUEUES, case_get, case_queue, dispatch_targets
 from .forms import ACTION_LABELS, DANGER_ACTIONS, ActionForm, note_required, show_refusal
 from .report import report_page
@@ -135,12 +136,18 @@ def _case_page(
         if any(action in detail.actions for action in NEEDS_TARGETS)
         else []
     )
+    suggestion = suggested_handler(case, targets) if targets else None
     forms = []
     for action in detail.actions:
         form = (
             failed
             if failed is not None and failed.action == action
-            else ActionForm(action=action, targets=targets, initial={"version": case.version})
+            else ActionForm(
+                action=action,
+                targets=targets,
+                suggestion=suggestion,
+                initial={"version": case.version},
+            )
         )
         forms.append(
             {

@@ -1,0 +1,64 @@
+"""Which compound a point lies in, by its nearest building: cases use it to offer the
+compound's sponsor unit as handler and to build the sponsor units' weekly issue lists.
+
+Compounds carry no outline in the register, only their buildings' points; a point within
+NEAR_METRES of a compound's building (in the same grid) is taken to be in that compound.
+"""
+
+import math
+from dataclasses import dataclass
+
+from .models import Building
+
+NEAR_METRES = 120.0
+METRES_PER_DEGREE = 111_320.0
+
+
+@dataclass(frozen=True)
+class NearCompound:
+    compound_id: int
+    name: str
+    sponsor_unit_id: int | None
+    metres: float
+
+
+def _metres(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
+    dx = (lng2 - lng1) * math.cos(math.radians((lat1 + lat2) / 2)) * METRES_PER_DEGREE
+    dy = (lat2 - lat1) * METRES_PER_DEGREE
+    return math.hypot(dx, dy)
+
+
+def compounds_near_points(
+    points: list[tuple[int, int | None, float | None, float | None]],
+    *,
+    radius: float = NEAR_METRES,
+) -> dict[int, NearCompound]:
+    """{key: nearest compound} for (key, grid id, lng, lat) points; one query per grid."""
+    by_grid: dict[int, list[tuple[int, float, float]]] = {}
+    for key, grid_id, lng, lat in points:
+        if grid_id is not None and lng is not None and lat is not None:
+            by_grid.setdefault(grid_id, []).append((key, lng, lat))
+    found: dict[int, NearCompound] = {}
+    for grid_id, items in by_grid.items():
+        buildings = list(
+            Building.objects.filter(
+                grid_id=grid_id, compound__isnull=False, lng__isnull=False, lat__isnull=False
+            ).values_list(
+                "lng", "lat", "compound_id", "compound__name", "compound__sponsor_unit_id"
+            )
+        )
+        for key, lng, lat in items:
+            best: NearCompound | None = None
+            for b_lng, b_lat, compound_id, name, sponsor_id in buildings:
+                metres = _metres(lng, lat, b_lng, b_lat)
+                if metres <= radius and (best is None or metres < best.metres):
+                    best = NearCompound(compound_id, name, sponsor_id, metres)
+            if best is not None:
+                found[key] = best
+    return found
+
+
+def compound_near(
+    *, grid_id: int | None, lng: float | None, lat: float | None
+) -> NearCompound | None:
+    return compounds_near_points([(0, grid_id, lng, lat)]).get(0)
