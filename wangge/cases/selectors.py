@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from wangge.core.errors import ValidationFailed
 from wangge.core.scope import scope_q
 from wangge.orgs.enums import OrgUnitKind
-from wangge.orgs.models import OrgUnit
+from wangge.orgs.models import OrgUnit, RoleAssignment
 
 from .enums import FINAL_STATES, CaseState
 from .joint_models import CaseExtension, ExtensionStatus
@@ -30,7 +30,7 @@ from .permissions import (
     transition_paths,
 )
 from .reporter_actions import reopen_days
-from .transitions import SIDE_ACTIONS, TRANSITIONS, allowed_actions
+from .transitions import HANDLERS, SIDE_ACTIONS, TRANSITIONS, allowed_actions
 from .whistle import current_report_ins, summoned_rows
 
 QUEUES = ("to_accept", "to_dispatch", "to_report_in", "overdue", "to_verify", "mine")
@@ -118,7 +118,7 @@ def case_actions(
 
 def case_get(*, actor, number: str) -> CaseDetail:
     case = (
-        Case.objects.select_related("category", "grid", "handler_unit")
+        Case.objects.select_related("category", "grid", "handler_unit", "assignee")
         .filter(number=number)
         .first()
     )
@@ -187,7 +187,9 @@ def case_queue(*, actor, queue: str, after_id: int | None = None, limit: int = 5
     if after_id is not None:
         rows = rows.filter(id__gt=after_id)
     items = list(
-        rows.select_related("category", "grid", "handler_unit").order_by("id")[: limit + 1]
+        rows.select_related("category", "grid", "handler_unit", "assignee").order_by("id")[
+            : limit + 1
+        ]
     )
     more = len(items) > limit
     items = items[:limit]
@@ -217,3 +219,18 @@ def leaf_categories() -> QuerySet[CaseCategory]:
         .select_related("parent")
         .order_by("parent__sort_order", "sort_order", "code")
     )
+
+
+def handler_choices(units: list[OrgUnit]) -> list[tuple[str, str]]:
+    """(username, "name (unit)") of the people who handle for any of `units`, for the dispatch
+    form's optional handler."""
+    rows = (
+        RoleAssignment.objects.filter(org_unit__in=units, role__in=HANDLERS, user__is_active=True)
+        .select_related("user", "org_unit")
+        .order_by("org_unit__code", "user__username")
+    )
+    seen: dict[str, str] = {}
+    for row in rows:
+        name = getattr(row.user, "display_name", "") or row.user.username
+        seen.setdefault(row.user.username, f"{name} ({row.org_unit.name})")
+    return list(seen.items())

@@ -10,11 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wangge.core.calendar import LOCAL_TZ
 from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.scope import path_in_scope
 from wangge.orgs.enums import OrgUnitKind
 from wangge.orgs.models import OrgUnit
 
+from .assignment import assignee_for
 from .deadlines import shift_for_pause
 from .enums import FINAL_STATES
 from .extensions import case_extension_decide, case_extension_request
@@ -180,8 +182,10 @@ def case_dispatch(
     unit_code: str,
     note: str = "",
     attachments: Iterable[str] = (),
+    assignee: str = "",
 ) -> Case:
-    """Route the case to a department or a community inside the dispatcher's scope."""
+    """Route the case to a department or a community inside the dispatcher's scope, optionally
+    to one of its handlers by username (their B post when they are on leave today)."""
 
     def apply(case: Case, from_state: str) -> dict:
         unit = OrgUnit.objects.filter(
@@ -196,7 +200,15 @@ def case_dispatch(
                 code="invalid_target",
                 field="unit_code",
             )
-        return hand_to(case, unit)
+        detail = hand_to(case, unit)
+        if assignee:
+            today = timezone.now().astimezone(LOCAL_TZ).date()
+            person, absent = assignee_for(assignee.strip(), unit, today)
+            case.assignee = person
+            detail["assignee"] = person.username
+            if absent is not None:
+                detail["stand_in_for"] = absent.username
+        return detail
 
     return run_transition(
         actor=actor,

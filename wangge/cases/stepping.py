@@ -86,4 +86,6 @@ def hand_to(case: Case, unit: OrgUnit) -> dict:
     previous = case.handler_unit.code if case.handler_unit else ""
     case.handler_unit = unit
     case.handler_path = unit.path
+    # A person of the previous unit no longer holds it; the new unit may assign its own.
+    case.assignee = None
     return {"unit": unit.code, "from_unit": previous}

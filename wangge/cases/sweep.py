@@ -57,6 +57,7 @@ from wangge.core.calendar import (
 from wangge.orgs.models import OrgUnit
 
 from . import notify
+from .assignment import reassign_absent
 from .deadlines import schedule_for, verify_hours
 from .enums import Card, CaseState
 from .models import Case, CaseCategory, CaseEvent
@@ -322,6 +323,7 @@ def deadline_sweep(*, now: datetime | None = None) -> dict[str, int]:
         "cleared": sum(1 for change in changes if change[2] == Card.NONE),
         "urged": 0,
         "late_report_ins": mark_late_report_ins(now),
+        "reassigned": reassign_absent(now),
     }
     if not changes:
         return counts

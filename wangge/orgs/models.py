@@ -94,3 +94,55 @@ class ServiceHours(models.Model):
 
     def __str__(self) -> str:
         return f"service hours of {self.org_unit_id}"
+
+
+class DutyPost(models.Model):
+    """An A/B post (AB岗) of a unit: while the A post is on leave, their work goes to the B post."""
+
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="duty_posts")
+    a_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("A post"),
+    )
+    b_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("B post"),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org_unit", "a_user"], name="uniq_duty_post"),
+            models.CheckConstraint(
+                condition=~models.Q(a_user=models.F("b_user")), name="duty_post_two_people"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"A/B post {self.org_unit_id}: {self.a_user_id}/{self.b_user_id}"
+
+
+class Leave(models.Model):
+    """A staff member's recorded absence (both days included)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="leaves"
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_on"]
+        indexes = [models.Index(fields=["user", "ends_on"])]
+
+    def __str__(self) -> str:
+        return f"leave {self.user_id} {self.starts_on}..{self.ends_on}"

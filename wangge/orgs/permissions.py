@@ -63,7 +63,7 @@ def unit_not_found(code: str) -> NotFound:
     )
 
 
-def _denial(exc: WanggeError, *, code: str, path: str) -> WanggeError:
+def mark_denial(exc: WanggeError, *, code: str, path: str) -> WanggeError:
     exc.audit_denial = True  # type: ignore[attr-defined]
     exc.audit_object = (code, path)  # type: ignore[attr-defined]
     return exc
@@ -77,8 +77,8 @@ def require_admin(actor, *, code: str, path: str) -> None:
     if can_admin(actor, path):
         return
     if not can_see(actor, path):
-        raise _denial(unit_not_found(code), code=code, path=path)
-    raise _denial(
+        raise mark_denial(unit_not_found(code), code=code, path=path)
+    raise mark_denial(
         PermissionDenied(
             _("Only an admin of %(code)s or of a unit above it may change it.") % {"code": code},
             field="code",

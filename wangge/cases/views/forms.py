@@ -43,7 +43,7 @@ ACTION_LABELS = {
 # Actions that end or turn back the case: their button is drawn as a warning.
 DANGER_ACTIONS = frozenset({"reject", "return", "rework", "merge", "extension_reject"})
 FIELD_ORDER = (
-    *("version", "unit_code", "lead_unit_code", "unit_codes"),
+    *("version", "unit_code", "assignee", "lead_unit_code", "unit_codes"),
     *("into_number", "days", "rating", "note"),
 )
 # Side actions whose note is required (their services say so too).
@@ -64,7 +64,9 @@ class ActionForm(forms.Form):
         label=_("Note"), required=False, max_length=MAX_NOTE, widget=forms.Textarea({"rows": 2})
     )
 
-    def __init__(self, *args, action: str, targets=(), suggestion=None, **kwargs) -> None:
+    def __init__(
+        self, *args, action: str, targets=(), suggestion=None, handlers=(), **kwargs
+    ) -> None:
         kwargs.setdefault("auto_id", f"id_{action}_%s")
         super().__init__(*args, **kwargs)
         self.action = action
@@ -77,6 +79,12 @@ class ActionForm(forms.Form):
         if action == "dispatch":
             self.fields["unit_code"] = forms.ChoiceField(
                 label=_("Unit"), choices=[("", "—"), *unit_choices]
+            )
+            # Optional: a person of the chosen unit (their B post while they are on leave).
+            self.fields["assignee"] = forms.ChoiceField(
+                label=_("Handler (optional)"),
+                required=False,
+                choices=[("", "—"), *handlers],
             )
         elif action == "whistle":
             departments = [(unit.code, unit.name) for unit in targets if unit.kind == "department"]

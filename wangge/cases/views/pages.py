@@ -26,7 +26,7 @@ from .. import services
 from ..enums import Card, CaseState
 from ..models import Case
 from ..routing import suggested_handler
-from ..selectors import QUEUES, case_get, case_queue, dispatch_targets
+from ..selectors import QUEUES, case_get, case_queue, dispatch_targets, handler_choices
 from .forms import ACTION_LABELS, DANGER_ACTIONS, ActionForm, note_required, show_refusal
 from .report import report_page
 
@@ -137,6 +137,7 @@ def _case_page(
         else []
     )
     suggestion = suggested_handler(case, targets) if targets else None
+    handlers = handler_choices(targets) if "dispatch" in detail.actions else []
     forms = []
     for action in detail.actions:
         form = (
@@ -146,6 +147,7 @@ def _case_page(
                 action=action,
                 targets=targets,
                 suggestion=suggestion,
+                handlers=handlers,
                 initial={"version": case.version},
             )
         )
@@ -206,7 +208,8 @@ def case_act(request, number: str, action: str):
         raise Http404
     detail = case_get(actor=actor, number=number)  # out of scope: NotFound before anything
     targets = dispatch_targets(actor=actor, case=detail.case) if action in NEEDS_TARGETS else []
-    form = ActionForm(request.POST, action=action, targets=targets)
+    handlers = handler_choices(targets) if action == "dispatch" else []
+    form = ActionForm(request.POST, action=action, targets=targets, handlers=handlers)
     if not form.is_valid():
         return _case_page(request, actor, number, failed=form, status=422)
     kwargs = _service_kwargs(actor, number, action, form.cleaned_data)
@@ -230,7 +233,7 @@ def _service_kwargs(actor, number: str, action: str, data: dict) -> dict:
     else:
         kwargs["note"] = data["note"]
     if action == "dispatch":
-        kwargs["unit_code"] = data["unit_code"]
+        kwargs.update(unit_code=data["unit_code"], assignee=data.get("assignee") or "")
     elif action == "whistle":
         kwargs.update(lead_unit_code=data["lead_unit_code"], unit_codes=data["unit_codes"])
     elif action == "merge":
