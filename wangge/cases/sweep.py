@@ -17,6 +17,12 @@ no card. The card shows the risk *now*; the history stays in the timeline (one "
 change) and the on-time figures read the deadlines, not the card. The urge is written only the
 first time a case goes red (no earlier "urge" event), so a case is never urged twice.
 
+Beyond the cards the same run escalates: a case still overdue WANGGE_CASE_ESCALATE_AFTER_HOURS
+(wall-clock, 24 by default) after its stage deadline gets one "escalation" event per stage
+deadline, addressed to the unit above its holder (its staff are notified); it marks late the
+whistle report-ins whose time passed with none made; and it hands the open cases of handlers
+whose leave begins today to their B posts (A/B posts). Each of these is idempotent as well.
+
 Why it is fast: three indexed range queries on (state, stage_due_at) split the open cases into
 overdue (red unless already red), far from due (no card; only carded ones are touched) and the
 window in between, where the 80 % rule can hold. Only the window needs working time, worked out
@@ -41,6 +47,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import cast
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -297,6 +304,40 @@ def _insert_events(rows: list[tuple[int, str, str, dict]], now: datetime) -> Non
     notify.on_bulk_events(rows, now)
 
 
+def escalate_after() -> timedelta:
+    return timedelta(hours=float(getattr(settings, "WANGGE_CASE_ESCALATE_AFTER_HOURS", 24)))
+
+
+def _parent_code(path: str) -> str:
+    codes = [part for part in path.split("/") if part]
+    return codes[-2] if len(codes) >= 2 else ""
+
+
+def _escalations(now: datetime) -> list[tuple[int, str, str, dict]]:
+    """Cases still overdue ESCALATE_AFTER past their stage deadline: one "escalation" event per
+    stage deadline, addressed to the unit above the holder (its notices go there)."""
+    late = list(
+        Case.objects.filter(_open(), stage_due_at__lt=now - escalate_after()).values_list(
+            "id", "state", "stage_due_at", "handler_path"
+        )
+    )
+    if not late:
+        return []
+    done: set[tuple[int, str]] = set()
+    for part in chunks([row[0] for row in late]):
+        for case_id, detail in CaseEvent.objects.filter(
+            case_id__in=part, action="escalation"
+        ).values_list("case_id", "detail"):
+            done.add((case_id, (detail or {}).get("due", "")))
+    rows = []
+    for case_id, state, due, handler_path in late:
+        key = due.isoformat()
+        if (case_id, key) not in done:
+            detail = {"due": key, "to_unit": _parent_code(handler_path), "reason": "overdue"}
+            rows.append((case_id, "escalation", state, detail))
+    return rows
+
+
 @transaction.atomic
 def deadline_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Issue and drop cards and write the first urge; returns the counts (see the module doc)."""
@@ -325,7 +366,9 @@ def deadline_sweep(*, now: datetime | None = None) -> dict[str, int]:
         "late_report_ins": mark_late_report_ins(now),
         "reassigned": reassign_absent(now),
     }
-    if not changes:
+    escalations = _escalations(now)
+    counts["escalated"] = len(escalations)
+    if not changes and not escalations:
         return counts
     by_card: dict[str, list[int]] = defaultdict(list)
     for case_id, _old, new, _state in changes:
@@ -349,6 +392,7 @@ def deadline_sweep(*, now: datetime | None = None) -> dict[str, int]:
         if case_id not in urged_before:
             events.append((case_id, "urge", state, {"card": Card.RED, "reason": "overdue"}))
             counts["urged"] += 1
+    events += escalations
     _insert_events(events, now)
     audit_record(actor=None, action="cases.deadline_sweep", username=SYSTEM, detail=dict(counts))
     return counts

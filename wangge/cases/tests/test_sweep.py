@@ -215,3 +215,22 @@ def test_the_command_prints_the_counts(c, english, clock):
     out = StringIO()
     call_command("wangge_case_sweep", stdout=out)
     assert out.getvalue().strip() == "1 cases checked: 1 red, 0 yellow, 0 cleared, 1 urged"
+
+
+def test_a_case_overdue_a_day_past_its_deadline_is_escalated_once(monkeypatch):
+    from wangge.cases.tests.factories import category, crew, report
+    from wangge.cases.tests.test_transitions import local
+
+    team = crew()
+    category()
+    monday = local(2026, 11, 2, 9, 0)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: monday)
+    case = report(team.resident)
+    # Accept within 4 working hours: due Monday 15:00 (after the lunch break); 24 hours after
+    # that it escalates to the street.
+    assert deadline_sweep(now=local(2026, 11, 3, 14, 59))["escalated"] == 0
+    counts = deadline_sweep(now=local(2026, 11, 3, 15, 30))
+    assert counts["escalated"] == 1
+    event = CaseEvent.objects.get(case=case, action="escalation")
+    assert event.detail["to_unit"] == team.street.street.code
+    assert deadline_sweep(now=local(2026, 11, 3, 15, 35))["escalated"] == 0
