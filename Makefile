@@ -40,14 +40,16 @@ migrate: install
 	@mkdir -p var
 	$(MANAGE) migrate --noinput -v 0
 
-# The import worker runs beside the server (large register imports queue for it) and stops with it.
+# The import worker and the notification deliverer run beside the server and stop with it.
 demo: migrate
 	$(MANAGE) wangge_demo
-	$(MANAGE) wangge_run_imports --loop & worker=$$!; trap "kill $$worker" EXIT; \
+	$(MANAGE) wangge_run_imports --loop & worker=$$!; \
+	$(MANAGE) wangge_deliver_notifications --loop & sender=$$!; trap "kill $$worker $$sender" EXIT; \
 	$(MANAGE) runserver 127.0.0.1:8000
 
 serve: migrate
-	$(MANAGE) wangge_run_imports --loop & worker=$$!; trap "kill $$worker" EXIT; \
+	$(MANAGE) wangge_run_imports --loop & worker=$$!; \
+	$(MANAGE) wangge_deliver_notifications --loop & sender=$$!; trap "kill $$worker $$sender" EXIT; \
 	$(MANAGE) runserver 127.0.0.1:8000
 
 test: install

@@ -10,6 +10,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("wangge.orgs.urls")),
     path("register/", include("wangge.registry.urls")),
     path("cases/", include("wangge.cases.urls")),
+    path("portal/", include("wangge.portal.urls")),
+    path("notifications/", include("wangge.notifications.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -32,9 +32,11 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "wangge.core",
+    "wangge.notifications",
     "wangge.orgs",
     "wangge.registry",
     "wangge.cases",
+    "wangge.portal",
     "wangge.api",
     "wangge.demo",
 ]
@@ -97,6 +99,8 @@ def database_from_env() -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("WANGGE_SQLITE_PATH", str(VAR_DIR / "wangge.sqlite3")),
+        # Persistent, as for PostgreSQL: a new connection per request re-runs the PRAGMAs.
+        "CONN_MAX_AGE": 600,
         "OPTIONS": {
             # WAL lets readers run beside the single writer; IMMEDIATE avoids
             # "database is locked" upgrades in the middle of write transactions.

@@ -8,6 +8,7 @@ from wangge.core.errors import PermissionDenied, ValidationFailed
 from wangge.core.scope import request_actor
 from wangge.orgs.enums import Role
 
+from ..attachments import photos_stored
 from ..enums import CaseSource
 from ..services import case_report
 from .forms import ReportForm, show_refusal
@@ -25,10 +26,13 @@ def report_page(request):
     actor = request_actor(request)
     status = 200
     if request.method == "POST":
-        form = ReportForm(request.POST)
+        form = ReportForm(request.POST, request.FILES)
         if form.is_valid():
+            data = dict(form.cleaned_data)
             try:
-                case = case_report(actor=actor, source=source_for(actor), **form.cleaned_data)
+                # The photos are stored first; a refused report deletes them again.
+                with photos_stored(data.pop("photos")) as keys:
+                    case = case_report(actor=actor, source=source_for(actor), photos=keys, **data)
                 return redirect("cases_case", case.number)
             except (ValidationFailed, PermissionDenied) as exc:
                 show_refusal(form, exc)

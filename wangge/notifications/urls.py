@@ -1,0 +1,5 @@
+"""Notification pages under /notifications/."""
+
+from .views import urlpatterns
+
+__all__ = ["urlpatterns"]
