@@ -33,6 +33,7 @@ from wangge.orgs.models import OrgUnit, RoleAssignment
 from wangge.orgs.permissions import SYSTEM_USERNAME, is_system
 from wangge.orgs.services import GRID_BOUNDARIES, org_tree_import, role_assign
 
+from .case_history import case_history_reset
 from .generator import DEFAULT_SEED, generate_city
 from .names import CITY
 from .register import register_load
@@ -240,6 +241,7 @@ def demo_reset(*, actor) -> int:
     Anything else that refers to a demo unit (cases, visits…) makes the reset fail whole.
     """
     require_system(actor)
+    case_history_reset(f"/{CITY[0]}/")  # timelines hold their actors, cases their units (PROTECT)
     users = demo_users()
     in_trail = set(AuditEvent.objects.filter(actor__in=users).values_list("actor_id", flat=True))
     users.filter(pk__in=in_trail).update(is_active=False)

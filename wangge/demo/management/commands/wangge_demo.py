@@ -21,7 +21,8 @@ from wangge.core.scope import Actor
 from wangge.orgs.enums import Role
 from wangge.orgs.models import OrgUnit
 
-from ...generator import DEFAULT_SEED
+from ...case_history import case_history_load, case_history_loaded
+from ...generator import DEFAULT_SEED, generate_city
 from ...loader import demo_accounts, demo_load, demo_reset, demo_state, open311_client_ensure
 from ...names import CITY
 
@@ -84,9 +85,21 @@ class Command(BaseCommand):
             action="store_true",
             help="delete the demo city (the 眉山市 tree) first and load it again",
         )
+        parser.add_argument(
+            "--no-cases",
+            action="store_true",
+            help="skip the year of case history (a run without it adds the history later)",
+        )
 
     def handle(
-        self, *args, seed: int, scale: int | None, accounts_file: str, reset: bool, **options
+        self,
+        *args,
+        seed: int,
+        scale: int | None,
+        accounts_file: str,
+        reset: bool,
+        no_cases: bool = False,
+        **options,
     ) -> None:
         if scale is not None and scale < 1:
             raise CommandError(_("--scale must be a positive number of communities."))
@@ -130,10 +143,25 @@ class Command(BaseCommand):
                 # Writes only when the client or its key is missing (a demo loaded before it).
                 open311_client_ensure(actor=actor, seed=state.seed)
                 records = demo_accounts(seed=state.seed, scale=state.scale)
+            if not no_cases and not case_history_loaded():
+                # Writes only when the history is missing (a demo loaded with --no-cases).
+                loaded = state or demo_state()
+                if loaded is not None:
+                    self.load_cases(actor, loaded.seed, loaded.scale)
         except WanggeError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from exc
         write_accounts(Path(accounts_file), records)
         self.print_accounts(records, accounts_file)
+
+    def load_cases(self, actor, seed: int, scale: int | None) -> None:
+        started = time.perf_counter()
+        summary = case_history_load(
+            actor=actor, collection=generate_city(seed=seed, scale=scale), seed=seed
+        )
+        self.stdout.write(
+            _("Loaded a year of case history: %(n)d cases in %(s).1f s.")
+            % {"n": summary["cases"], "s": time.perf_counter() - started}
+        )
 
     def print_accounts(self, records: list[dict], accounts_file: str) -> None:
         featured = [r for r in records if r["username"].startswith("demo_") and "password" in r]
