@@ -23,7 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from wangge.core.accounts import resident_register
 from wangge.core.audit import audit_record
+from wangge.core.crypto import phone_index
 from wangge.core.errors import PermissionDenied
 from wangge.core.models import AccountKind, ApiToken, AuditEvent, User
 from wangge.core.revisions import DIRECTORY, revision_bump
@@ -38,11 +40,14 @@ from .generator import DEFAULT_SEED, generate_city
 from .names import CITY
 from .register import register_load
 from .register_writer import register_reset
-from .staff import GRID_WORKER_PREFIX, TOTP_ROLES, StaffAccount, staff_plan
+from .staff import GRID_WORKER_PREFIX, TOTP_ROLES, StaffAccount, password_for, staff_plan
 
 LOAD_ACTION = "demo.load"
 RESET_ACTION = "demo.reset"
 OPEN311_USERNAME = "demo_open311"
+RESIDENT_ROLE = "resident"  # not an org role: a resident account signs in by phone
+RESIDENT_PHONE = "13800138000"
+RESIDENT_NAME = "王阿姨"
 OPEN311_ROLE = "open311_client"  # not an org role: an Open311 client needs only a staff token
 
 
@@ -101,6 +106,7 @@ def demo_load(*, actor, seed: int = DEFAULT_SEED, scale: int | None = None) -> l
     }
     register = register_load(actor=actor, collection=collection, seed=seed)
     client = open311_client_ensure(actor=actor, seed=seed)
+    resident = resident_ensure(actor=actor, seed=seed)
     audit_record(
         actor=actor,
         action=LOAD_ACTION,
@@ -117,7 +123,8 @@ def demo_load(*, actor, seed: int = DEFAULT_SEED, scale: int | None = None) -> l
             "persons": register["persons"],
         },
     )
-    return [account.as_record(secrets.get(account.username)) for account in accounts] + [client]
+    records = [account.as_record(secrets.get(account.username)) for account in accounts]
+    return [*records, client, resident]
 
 
 def demo_accounts(*, seed: int, scale: int | None) -> list[dict]:
@@ -131,7 +138,7 @@ def demo_accounts(*, seed: int, scale: int | None) -> list[dict]:
         )
     }
     records = [account.as_record(secrets.get(account.username)) for account in accounts]
-    return [*records, open311_record(seed)]
+    return [*records, open311_record(seed), resident_record(seed)]
 
 
 def open311_demo_key(seed: int) -> str:
@@ -179,6 +186,31 @@ def open311_client_ensure(*, actor, seed: int) -> dict:
     api_tokens_revoke_for_user(user=user)
     api_token_issue(user=user, raw=raw)
     return open311_record(seed)
+
+
+def resident_record(seed: int) -> dict:
+    """The demo resident: signs in on /resident/login/ by phone, reports in the portal."""
+    return {
+        "role": RESIDENT_ROLE,
+        "phone": RESIDENT_PHONE,
+        "password": password_for(seed, "resident"),
+        "display_name": RESIDENT_NAME,
+    }
+
+
+def resident_ensure(*, actor, seed: int) -> dict:
+    """Create the demo resident once; a load with another seed gives it that seed's password."""
+    require_system(actor)
+    record = resident_record(seed)
+    user = User.objects.filter(phone_index=phone_index(RESIDENT_PHONE)).first()
+    if user is None:
+        resident_register(
+            phone=RESIDENT_PHONE, password=record["password"], display_name=RESIDENT_NAME
+        )
+    elif not user.check_password(record["password"]):
+        user.set_password(record["password"])
+        user.save(update_fields=["password"])
+    return record
 
 
 def staff_ensure(accounts: list[StaffAccount]) -> dict[str, User]:

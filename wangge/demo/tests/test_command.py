@@ -11,6 +11,7 @@ import shapely
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from shapely.geometry import shape
@@ -91,8 +92,17 @@ def test_every_grid_has_a_named_grid_worker_with_a_phone(tmp_path, english):
 
 def test_accounts_file_lists_every_role_with_working_credentials(tmp_path, english):
     _output, records = run(tmp_path)
-    # The Open311 client (test_open311_client) has an api_key, no password or role.
-    staff = [r for r in records if r["role"] != "open311_client"]
+    # The Open311 client (test_open311_client) has an api_key, no password or role; the
+    # resident signs in by phone.
+    staff = [r for r in records if r["role"] not in ("open311_client", "resident")]
+    (resident,) = [r for r in records if r["role"] == "resident"]
+    client = Client()
+    assert (
+        client.post(
+            "/resident/login/", {"phone": resident["phone"], "password": resident["password"]}
+        ).status_code
+        == 302
+    )
     featured = [r for r in staff if r["username"].startswith("demo_")]
     assert sorted(r["role"] for r in featured) == sorted(Role.values)
     assert len(staff) == len(featured) + 37  # and a worker for each of the other grids
@@ -144,7 +154,7 @@ def test_reset_loads_again_without_duplicating_users(tmp_path, english):
     assert "Loaded" in output
     assert OrgUnit.objects.count() == 1 + 1 + 1 + 5 + 38 + 9
     assert User.objects.count() == users  # the old accounts went with the old city
-    assert [r["username"] for r in second][:11] == [r["username"] for r in first][:11]
+    assert [r.get("username") for r in second][:11] == [r.get("username") for r in first][:11]
     grid_codes = set(
         OrgUnit.objects.filter(kind__in=("grid", "dedicated_grid")).values_list("code", flat=True)
     )
@@ -173,7 +183,8 @@ def test_scaled_city_loads_several_streets(tmp_path, english):
     assert kinds["community"] == 25 and kinds["street"] >= 2
     grids = kinds["grid"] + kinds["dedicated_grid"]
     assert RoleAssignment.objects.filter(role="grid_worker").count() == grids
-    assert len(records) == len(Role.values) + grids - 1 + 1  # and the Open311 client
+    # and the Open311 client and the resident
+    assert len(records) == len(Role.values) + grids - 1 + 2
 
 
 def test_only_the_system_may_load_or_reset(tmp_path, english):

@@ -23,7 +23,14 @@ from wangge.orgs.models import OrgUnit
 
 from ...case_history import case_history_load, case_history_loaded
 from ...generator import DEFAULT_SEED, generate_city
-from ...loader import demo_accounts, demo_load, demo_reset, demo_state, open311_client_ensure
+from ...loader import (
+    demo_accounts,
+    demo_load,
+    demo_reset,
+    demo_state,
+    open311_client_ensure,
+    resident_ensure,
+)
 from ...names import CITY
 
 # (role, URL name, why start there): printed after the table.
@@ -142,6 +149,7 @@ class Command(BaseCommand):
                     self.stdout.write(_("The demo is already loaded; nothing to do."))
                 # Writes only when the client or its key is missing (a demo loaded before it).
                 open311_client_ensure(actor=actor, seed=state.seed)
+                resident_ensure(actor=actor, seed=state.seed)
                 records = demo_accounts(seed=state.seed, scale=state.scale)
             if not no_cases and not case_history_loaded():
                 # Writes only when the history is missing (a demo loaded with --no-cases).
@@ -164,8 +172,11 @@ class Command(BaseCommand):
         )
 
     def print_accounts(self, records: list[dict], accounts_file: str) -> None:
-        featured = [r for r in records if r["username"].startswith("demo_") and "password" in r]
+        featured = [
+            r for r in records if r.get("username", "").startswith("demo_") and "password" in r
+        ]
         clients = [r for r in records if "api_key" in r]
+        residents = [r for r in records if r.get("role") == "resident"]
         names = dict(
             OrgUnit.objects.filter(code__in={r["org_unit_code"] for r in featured}).values_list(
                 "code", "name"
@@ -180,7 +191,11 @@ class Command(BaseCommand):
                 r.get("totp_secret", ""),
             )
             for r in featured
-        ] + [(_("Open311 client"), r["username"], r["api_key"], "", "") for r in clients]
+        ]
+        rows += [(_("Open311 client"), r["username"], r["api_key"], "", "") for r in clients]
+        rows += [
+            (_("Resident (sign in by phone)"), r["phone"], r["password"], "", "") for r in residents
+        ]
         header = (
             _("Role"),
             _("Username"),
@@ -195,7 +210,11 @@ class Command(BaseCommand):
                     pad(str(cell), width) for cell, width in zip(row, widths, strict=True)
                 ).rstrip()
             )
-        others = [r for r in records if not r["username"].startswith("demo_") and "password" in r]
+        others = [
+            r
+            for r in records
+            if "username" in r and not r["username"].startswith("demo_") and "password" in r
+        ]
         if others:
             self.stdout.write(
                 _("…and %(n)d more grid workers (one per grid, password %(pw)s).")
