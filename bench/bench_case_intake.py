@@ -17,6 +17,10 @@ answer and no socket error, or the run fails.
 
 BENCH_SCALE=small drives each server for 3 s; full for 15 s (-t2 -c16). wrk must be installed
 (`apt-get install -y wrk`); the benchmark fails without it rather than skip.
+
+Requests/s depend on how much of the machine the servers get. The record also keeps the CPU
+time the gunicorn workers spent per request (intake and baseline) and the load average, which
+say how the figure was made when other programs shared the machine.
 """
 
 import base64
@@ -69,19 +73,23 @@ def main() -> None:
         seconds = sized(small=3, full=15)
         log = Path(scratch) / "gunicorn.log"
 
-        with gunicorn("config.wsgi:application", env, log) as port:
+        with gunicorn("config.wsgi:application", env, log) as server:
+            port = server.port
             check_intake(port, setup)
             before = case_count()
             wrk_run(wrk, port, "/api/v1/cases", env, "warm", WARM_SECONDS)
             warm_made = settled(case_count) - before
-            before = case_count()
+            before, cpu = case_count(), server.worker_cpu_seconds()
             intake = wrk_run(wrk, port, "/api/v1/cases", env, "intake", seconds)
+            intake_cpu = server.worker_cpu_seconds() - cpu
             made = settled(case_count) - before
 
-        with gunicorn("bench_case_intake:baseline_application()", env, log) as port:
+        with gunicorn("bench_case_intake:baseline_application()", env, log) as server:
+            port = server.port
             wrk_run(wrk, port, "/bench/insert", env, "warm-baseline", WARM_SECONDS)
-            before = settled(baseline_count)
+            before, cpu = settled(baseline_count), server.worker_cpu_seconds()
             baseline = wrk_run(wrk, port, "/bench/insert", env, "baseline", seconds)
+            baseline_cpu = server.worker_cpu_seconds() - cpu
             inserted = settled(baseline_count) - before
 
         # Requests still in flight when wrk stops may have been served but not counted.
@@ -94,6 +102,9 @@ def main() -> None:
             raise SystemExit("the warm-up made no case")
 
         queries = queries_per_intake(setup)
+        cpu_ms = round(1000 * intake_cpu / max(intake.requests, 1), 3)
+        baseline_cpu_ms = round(1000 * baseline_cpu / max(baseline.requests, 1), 3)
+        load = os.getloadavg()[0]
         record(
             "case_intake",
             f"{THREADS} threads × {CONNECTIONS} connections × {seconds} s, {WORKERS} sync workers",
@@ -106,18 +117,23 @@ def main() -> None:
             p99_ms=intake.p99_ms,
             p99_target_ms=TARGET_P99_MS,
             p99_met=intake.p99_ms <= TARGET_P99_MS,
+            baseline_p50_ms=baseline.p50_ms,
             baseline_p99_ms=baseline.p99_ms,
             requests=intake.requests,
             cases_made=made,
             baseline_requests=baseline.requests,
             baseline_endpoint="bare Django view, one INSERT (bench-only table)",
             database_queries=queries,
+            worker_cpu_ms_per_request=cpu_ms,
+            baseline_worker_cpu_ms_per_request=baseline_cpu_ms,
+            load_average_1m=round(load, 2),
             tool="wrk",
         )
         print(
             f"  p50 {intake.p50_ms} ms, p90 {intake.p90_ms} ms, p99 {intake.p99_ms} ms "
             f"(target ≤ {TARGET_P99_MS:g}); baseline p99 {baseline.p99_ms} ms; "
-            f"{queries} queries per intake"
+            f"{queries} queries per intake; worker CPU {cpu_ms} ms per request "
+            f"(baseline {baseline_cpu_ms}); load average {load:.2f}"
         )
 
 
@@ -228,15 +244,16 @@ def case_count() -> int:
     return Case.objects.count()
 
 
-def settled(count) -> int:
-    """The row count once the requests wrk left in flight have been served (unchanged 1 s)."""
-    last = count()
-    while True:
-        time.sleep(1)
+def settled(count, quiet: float = 3.0) -> int:
+    """The row count once the requests wrk left in flight have been served (unchanged for
+    `quiet` seconds: on a busy machine a queued request can wait more than a second)."""
+    last, since = count(), time.monotonic()
+    while time.monotonic() - since < quiet:
+        time.sleep(0.5)
         now = count()
-        if now == last:
-            return now
-        last = now
+        if now != last:
+            last, since = now, time.monotonic()
+    return last
 
 
 def baseline_count() -> int:
@@ -262,9 +279,10 @@ class gunicorn:
     def __init__(self, app: str, env: dict[str, str], log: Path) -> None:
         self.app, self.env, self.log = app, env, log
         self.process: subprocess.Popen | None = None
+        self.port = 0
 
-    def __enter__(self) -> int:
-        port = free_port()
+    def __enter__(self) -> "gunicorn":
+        port = self.port = free_port()
         command = [
             str(Path(sys.executable).with_name("gunicorn")),
             "--worker-class",
@@ -288,11 +306,27 @@ class gunicorn:
                 raise SystemExit(f"gunicorn exited at start:\n{self.log.read_text()}")
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    return port
+                    return self
             except OSError:
                 time.sleep(0.2)
         self.__exit__(None, None, None)
         raise SystemExit(f"gunicorn did not listen on port {port} within 30 s")
+
+    def worker_cpu_seconds(self) -> float:
+        """CPU time (user + system) the workers have used so far: unlike requests/s, the CPU
+        per request hardly moves when other programs share the machine."""
+        if self.process is None:
+            return 0.0
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            # After the command: state, ppid, ... utime (14th field of the line), stime (15th).
+            if int(fields[1]) == self.process.pid:
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def __exit__(self, *exc) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -23,6 +23,7 @@ from wangge.core.calendar import (
     add_working_hours,
     working_time_between,
 )
+from wangge.core.revisions import DIRECTORY, RevisionCache
 from wangge.orgs.models import OrgUnit
 from wangge.orgs.service_hours import service_schedule_for
 
@@ -34,8 +35,18 @@ def verify_hours() -> int:
     return int(getattr(settings, "WANGGE_CASE_VERIFY_HOURS", 8))
 
 
+# Service hours per unit path; ServiceHours writes go through audit_org, which bumps DIRECTORY.
+_schedules: RevisionCache[dict[str, ServiceSchedule]] = RevisionCache(DIRECTORY, dict)
+
+
 def schedule_for(unit: OrgUnit | None) -> ServiceSchedule:
-    return service_schedule_for(unit) if unit is not None else DEFAULT_SCHEDULE
+    if unit is None:
+        return DEFAULT_SCHEDULE
+    cached = _schedules.get()
+    schedule = cached.get(unit.path)
+    if schedule is None:
+        schedule = cached[unit.path] = service_schedule_for(unit)
+    return schedule
 
 
 def end_of_service_day(day: date, schedule: ServiceSchedule) -> datetime:

@@ -10,22 +10,24 @@ import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.core.crypto import encrypt, normalize_phone
 from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
 from wangge.core.scope import path_in_scope
-from wangge.orgs.enums import OrgUnitKind, Role
+from wangge.orgs.enums import Role
 from wangge.orgs.grid_index import locate_point
 from wangge.orgs.models import OrgUnit
 from wangge.orgs.permissions import is_system, visible_paths
+from wangge.registry.address_match import building_match_address
 from wangge.registry.identity import phone_problem
 
 from .deadlines import intake_deadlines, schedule_for
 from .enums import FINAL_STATES, CaseSource, CaseState, HandlingLevel
 from .events import clean_attachments, record_event
+from .intake_cache import active_category, grid_place, street_department
 from .models import Case, CaseCategory
 from .numbers import next_case_number
 from .permissions import audit_case, case_scope_q
@@ -39,7 +41,7 @@ METRES_PER_DEGREE = 111_320.0
 
 
 def _category(code: str) -> CaseCategory:
-    category = CaseCategory.objects.filter(code=code, is_active=True).first()
+    category = active_category(code)
     if category is None:
         raise ValidationFailed(
             _("Unknown or inactive case category %(code)s.") % {"code": code},
@@ -148,21 +150,42 @@ def _require_source(actor, source: str, anonymous: bool, grid: OrgUnit) -> None:
 # --- placing -----------------------------------------------------------------------------------
 
 
-def _place(lng: float, lat: float) -> tuple[OrgUnit, OrgUnit | None, OrgUnit | None]:
-    code = locate_point(lng, lat)
-    grid = OrgUnit.objects.filter(code=code, is_active=True).first() if code else None
-    if grid is None:
+def _address_place(actor, address: str) -> tuple[float, float, str | None]:
+    """A report with an address and no pin: the point and grid of the one building it names."""
+    found = building_match_address(actor=actor, text=address)
+    if found.building is not None:
+        return found.building.lng, found.building.lat, found.building.grid_code
+    if found.candidates:
+        message = _(
+            "Without a map pin the address must name one building, and it matches several "
+            "buildings: choose one or put a pin on the map."
+        )
+        code = "address_ambiguous"
+    else:
+        message = _(
+            "Without a map pin the address must name one building, and no building you can "
+            "see has it: check the address or put a pin on the map."
+        )
+        code = "address_not_found"
+    raise ValidationFailed(
+        message, code=code, field="address", detail={"candidates": list(found.candidates)}
+    )
+
+
+def _place(
+    lng: float, lat: float, grid_code: str | None = None
+) -> tuple[OrgUnit, OrgUnit | None, OrgUnit | None]:
+    """The grid holding the point (or the grid already known, a matched building's) and the
+    community and street above it."""
+    place = grid_place(grid_code) if grid_code else None
+    if place is None:
+        code = locate_point(lng, lat)
+        place = grid_place(code) if code else None
+    if place is None:
         raise ValidationFailed(
             _("The place lies in no grid; check the map pin."), code="outside_grids", field="lng"
         )
-    codes = [part for part in grid.path.split("/") if part]
-    above = {
-        unit.kind: unit
-        for unit in OrgUnit.objects.filter(
-            code__in=codes, kind__in=(OrgUnitKind.COMMUNITY, OrgUnitKind.STREET)
-        )
-    }
-    return grid, above.get(OrgUnitKind.COMMUNITY), above.get(OrgUnitKind.STREET)
+    return place.grid, place.community, place.street
 
 
 def _handler(
@@ -172,22 +195,24 @@ def _handler(
     if level in (HandlingLevel.GRID, HandlingLevel.COMMUNITY) and community is not None:
         return community
     if level == HandlingLevel.DEPARTMENT and street is not None and category.default_department:
-        department = (
-            OrgUnit.objects.filter(
-                parent=street,
-                kind=OrgUnitKind.DEPARTMENT,
-                is_active=True,
-                name__contains=category.default_department,
-            )
-            .order_by("code")
-            .first()
-        )
+        department = street_department(street, category.default_department)
         if department is not None:
             return department
     return street or community or grid
 
 
 # --- the service -------------------------------------------------------------------------------
+
+
+def _key_used(key: str) -> bool:
+    """Whether a case has this idempotency key. Asked on every keyed intake and nearly always
+    "no": one indexed probe in plain SQL costs a fraction of building the ORM query."""
+    quote = connection.ops.quote_name
+    table = quote(Case._meta.db_table)
+    column = quote(Case._meta.get_field("idempotency_key").column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE {column} = %s", [key])  # noqa: S608
+        return cursor.fetchone() is not None
 
 
 def _replay(actor, existing: Case) -> Case:
@@ -203,7 +228,6 @@ def _replay(actor, existing: Case) -> Case:
     )
 
 
-@transaction.atomic
 def case_report(
     *,
     actor,
@@ -223,7 +247,12 @@ def case_report(
     resolve_on_spot: bool = False,
     now: datetime | None = None,
 ) -> Case:
-    """Report a case; with `resolve_on_spot` a grid worker reports and handles it at once."""
+    """Report a case; with `resolve_on_spot` a grid worker reports and handles it at once.
+
+    Every read and check runs before the write transaction, which then holds only the inserts
+    (SQLite has one writer at a time, and PostgreSQL holds the day's number row until commit).
+    A race on the idempotency key rolls the whole write back and replays the winner's case.
+    """
     key = (idempotency_key or "").strip() or None
     if key is not None:
         if len(key) > 64:
@@ -232,15 +261,19 @@ def case_report(
                 code="too_long",
                 field="idempotency_key",
             )
-        existing = Case.objects.filter(idempotency_key=key).first()
-        if existing is not None:
-            return _replay(actor, existing)
+        if _key_used(key):
+            existing = Case.objects.filter(idempotency_key=key).first()
+            if existing is not None:
+                return _replay(actor, existing)
     now = now or timezone.now()
     category = _category(category_code)
     clean_title = _text(title, "title", 100, required=True)
     clean_description = _text(description, "description", 2000)
     clean_address = _text(address, "address", 160)
     clean_hotline = _text(hotline_number, "hotline_number", 32)
+    grid_code = None
+    if lng is None and lat is None and clean_address:
+        lng, lat, grid_code = _address_place(actor, clean_address)
     lng, lat = _coordinates(lng, lat)
     if anonymous and not category.anonymous_allowed:
         raise ValidationFailed(
@@ -257,7 +290,7 @@ def case_report(
         )
     clean_attributes = _attributes(category, attributes)
     clean_photos = clean_attachments(photos, "photos")
-    grid, community, street = _place(lng, lat)
+    grid, community, street = _place(lng, lat, grid_code)
     _require_source(actor, source, anonymous, grid)
     if resolve_on_spot:
         if not category.grid_may_resolve:
@@ -279,50 +312,65 @@ def case_report(
     deadlines = intake_deadlines(category, state, now, schedule_for(handler))
     user = getattr(actor, "user", None)
     reporter = user if user is not None and getattr(user, "is_authenticated", False) else None
+    case = Case(
+        category=category,
+        source=source,
+        state=state,
+        title=clean_title,
+        description=clean_description,
+        address=clean_address,
+        lng=lng,
+        lat=lat,
+        grid=grid,
+        path=grid.path,
+        handler_unit=handler,
+        handler_path=handler.path,
+        reporter=reporter,
+        anonymous=anonymous,
+        reporter_phone_encrypted=encrypt(phone, aad=REPORTER_PHONE_AAD) if phone else None,
+        hotline_number=clean_hotline,
+        attributes=clean_attributes,
+        photos=clean_photos,
+        reported_at=now,
+        stage_due_at=deadlines.stage_due_at,
+        due_at=deadlines.due_at,
+        calendar_warning=deadlines.calendar_warning,
+        idempotency_key=key,
+    )
+    audit_detail = {
+        "category": category.code,
+        "source": source,
+        "anonymous": anonymous,
+        "state": state,
+        "unit": handler.code,
+        "calendar_warning": deadlines.calendar_warning,
+    }
     try:
         with transaction.atomic():
-            case = Case.objects.create(
-                number=next_case_number(now),
-                category=category,
-                source=source,
-                state=state,
-                title=clean_title,
-                description=clean_description,
-                address=clean_address,
-                lng=lng,
-                lat=lat,
-                grid=grid,
-                path=grid.path,
-                handler_unit=handler,
-                handler_path=handler.path,
-                reporter=reporter,
-                anonymous=anonymous,
-                reporter_phone_encrypted=encrypt(phone, aad=REPORTER_PHONE_AAD) if phone else None,
-                hotline_number=clean_hotline,
-                attributes=clean_attributes,
-                photos=clean_photos,
-                reported_at=now,
-                stage_due_at=deadlines.stage_due_at,
-                due_at=deadlines.due_at,
-                calendar_warning=deadlines.calendar_warning,
-                idempotency_key=key,
-            )
+            _write(case, actor, now, handler, resolve_on_spot, audit_detail)
     except IntegrityError:
         existing = Case.objects.filter(idempotency_key=key).first() if key else None
         if existing is None:
             raise
         return _replay(actor, existing)
+    return case
+
+
+def _write(case: Case, actor, now: datetime, handler, on_spot: bool, audit_detail: dict) -> None:
+    """The intake's writes, in its one transaction: number, case, timeline, audit."""
+    case.number = next_case_number(now)
+    case.save(force_insert=True)
     record_event(
         case,
         actor,
         "report",
         at=now,
         to_state=CaseState.REPORTED,
-        attachments=clean_photos,
-        detail={"unit": handler.code, "source": source},
-        hide_actor=anonymous,
+        attachments=case.photos,
+        detail={"unit": handler.code, "source": case.source},
+        hide_actor=case.anonymous,
     )
-    if resolve_on_spot:
+    if on_spot:
         record_event(
             case,
             actor,
@@ -332,21 +380,7 @@ def case_report(
             to_state=CaseState.HANDLED,
             detail={"unit": handler.code, "on_spot": True},
         )
-    audit_case(
-        actor,
-        "cases.case_report",
-        number=case.number,
-        path=case.path,
-        detail={
-            "category": category.code,
-            "source": source,
-            "anonymous": anonymous,
-            "state": state,
-            "unit": handler.code,
-            "calendar_warning": deadlines.calendar_warning,
-        },
-    )
-    return case
+    audit_case(actor, "cases.case_report", number=case.number, path=case.path, detail=audit_detail)
 
 
 # --- duplicates --------------------------------------------------------------------------------

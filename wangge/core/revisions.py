@@ -18,6 +18,8 @@ T = TypeVar("T")
 # "Who serves where": org units, role assignments and staff accounts. Bumped by every write to
 # them, read by caches of grid cards.
 DIRECTORY = "directory"
+# API tokens: bumped when tokens are revoked, read by the API's token → actor cache.
+API_TOKENS = "api_tokens"
 
 _caches: dict[str, list["RevisionCache"]] = {}
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from .audit import audit_record
 from .errors import NotFound
 from .models import ApiToken, User
+from .revisions import API_TOKENS, revision_bump
 
 
 def _hash(raw: str) -> str:
@@ -73,6 +74,7 @@ def api_token_revoke(*, actor, raw: str) -> None:
         raise NotFound(_("Token not found."), detail={"object_type": "api_token"})
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
+    revision_bump(API_TOKENS)  # the API's token cache: at once here, within seconds elsewhere
     audit_record(
         actor=user, action="auth.token_revoke", object_type="api_token", object_id=token.pk
     )
@@ -80,6 +82,9 @@ def api_token_revoke(*, actor, raw: str) -> None:
 
 def api_tokens_revoke_for_user(*, user: User) -> int:
     """Revoke every live token of a user (the caller audits why); returns how many."""
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+    if revoked:
+        revision_bump(API_TOKENS)
+    return revoked

@@ -36,6 +36,11 @@ def open311_request(number: str) -> Case | None:
     return _cases().filter(number=number).first()
 
 
+def open311_token_case(stored_key: str) -> Case | None:
+    """The case an Open311 POST made with this stored idempotency key (see tokens.py)."""
+    return Case.objects.filter(idempotency_key=stored_key).only("id", "number").first()
+
+
 def open311_requests(
     *,
     numbers: list[str] | None = None,

@@ -26,6 +26,7 @@ from wangge.orgs.actors import actor_for
 from .auth import open311_client
 from .selectors import open311_request, open311_requests, open311_service, open311_services
 from .serializers import FORMATS, render, render_error
+from .tokens import open311_token
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-30T00:00:00+08:00"
@@ -322,7 +323,7 @@ def request_create(request: HttpRequest, fmt: str) -> HttpResponse:
             attributes=_attributes(params),
             reporter_phone=params.get("phone", "").strip(),
             # Keys are unique across all cases: one client's key must not find another's case.
-            idempotency_key=f"open311:{client.pk}:{idempotency}" if idempotency else None,
+            idempotency_key=open311_token(client.pk, idempotency) if idempotency else None,
         )
     except BadRequest as exc:
         return render_error(400, str(exc), fmt)
@@ -336,5 +337,11 @@ def request_create(request: HttpRequest, fmt: str) -> HttpResponse:
         notice = _("Expected to be handled by %(date)s.") % {
             "date": timezone.localtime(case.due_at).strftime("%Y-%m-%d %H:%M")
         }
-    data = request_dict(request, case) | {"service_notice": notice, "account_id": None}
+    # The id is known at once; the token (with an idempotency key) resolves at GET tokens/.
+    token = open311_token(client.pk, idempotency) if idempotency else None
+    data = request_dict(request, case) | {
+        "service_notice": notice,
+        "account_id": None,
+        "token": token,
+    }
     return render([data], fmt, root="service_requests", status=201)

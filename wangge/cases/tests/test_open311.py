@@ -408,3 +408,87 @@ def test_a_posted_request_shows_up_in_updates(client, api_key):
     ]
     body = client.get(f"{BASE}servicerequestupdates.json").json()
     assert [(u["service_request_id"], u["status"]) for u in body] == [(number, "OPEN")]
+
+
+# --- tokens ------------------------------------------------------------------------------------
+
+TOKEN_SCHEMA = {
+    "type": "array",
+    "minItems": 1,
+    "items": {
+        "type": "object",
+        "required": ["service_request_id", "token"],
+        "properties": {
+            # The same rule as request.json's service_request_id.
+            "service_request_id": {"$ref": "request.json#/properties/service_request_id"},
+            "token": {"type": "string"},
+        },
+        "additionalProperties": False,
+    },
+}
+
+
+def assert_token_body(body) -> None:
+    documents = {p.name: json.loads(p.read_text()) for p in schemas_dir().glob("*.json")}
+    registry: Registry = Registry().with_resources(
+        (n, Resource.from_contents(d, default_specification=DRAFT4)) for n, d in documents.items()
+    )
+    errors = [e.message for e in Draft4Validator(TOKEN_SCHEMA, registry=registry).iter_errors(body)]
+    assert errors == []
+
+
+def test_a_posted_token_resolves_to_its_request_in_both_formats(client, api_key):
+    posted = post(
+        client, api_key, idempotency_key="device-42-report-7", **{"attribute[fully_dark]": "yes"}
+    )
+    assert posted.status_code == 201
+    created = posted.json()[0]
+    assert_valid(posted.json(), "requests.json")
+    token = created["token"]
+    assert token and "device-42-report-7" in token
+    status, body = both(client, f"tokens/{token}", "service_requests")
+    assert status == 200
+    assert_token_body(body)
+    assert body == [{"service_request_id": created["service_request_id"], "token": token}]
+
+
+def test_a_client_may_ask_with_its_own_key_and_its_api_key(client, api_key):
+    posted = post(client, api_key, idempotency_key="k-8", **{"attribute[fully_dark]": "yes"})
+    number = posted.json()[0]["service_request_id"]
+    response = client.get(f"{BASE}tokens/k-8.json", {"api_key": api_key})
+    assert response.status_code == 200
+    assert response.json() == [{"service_request_id": number, "token": "k-8"}]
+    # Without the api_key the bare key is nobody's token.
+    assert client.get(f"{BASE}tokens/k-8.json").status_code == 404
+
+
+def test_another_clients_key_does_not_resolve(client, api_key):
+    post(client, api_key, idempotency_key="k-9", **{"attribute[fully_dark]": "yes"})
+    other, _token = api_token_issue(user=staff_user("open311-other"))
+    response = client.get(f"{BASE}tokens/k-9.json", {"api_key": other})
+    assert response.status_code == 404
+
+
+def test_a_post_without_a_key_has_no_token(client, api_key):
+    body = post(client, api_key, **{"attribute[fully_dark]": "yes"}).json()
+    assert body[0]["token"] is None and body[0]["service_request_id"]
+
+
+def test_an_api_idempotency_key_is_not_an_open311_token(client, street):
+    make_case("0101", "SJ20261130000011", idempotency_key="staff-app-key")
+    status, body = both(client, "tokens/staff-app-key", "errors")
+    assert status == 404
+    assert body[0]["code"] == 404 and "staff-app-key" in body[0]["description"]
+
+
+@pytest.mark.parametrize("token", ["open311:1:nothing", "nothing"])
+def test_an_unknown_token_is_the_specs_404(client, street, token):
+    status, body = both(client, f"tokens/{token}", "errors")
+    assert status == 404
+    assert body[0]["code"] == 404 and token in body[0]["description"]
+
+
+def test_tokens_answer_only_get(client, street):
+    response = client.post(f"{BASE}tokens/abc.json")
+    assert response.status_code == 405
+    assert response.json()[0]["code"] == 405
