@@ -172,7 +172,6 @@ class CaseNumberSequence(models.Model):
         return f"{self.day} {self.last}"
 
 
-from .stats.models import CaseRollup, CaseStatsSnapshot  # noqa: E402, F401
 from .joint_models import (  # noqa: E402, F401
     CaseExtension,
     CaseReportIn,
@@ -180,3 +179,4 @@ from .joint_models import (  # noqa: E402, F401
     SponsorIssueItem,
     SponsorIssueList,
 )
+from .stats.models import CaseRollup, CaseStatsSnapshot  # noqa: E402, F401

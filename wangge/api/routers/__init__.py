@@ -1,11 +1,14 @@
 """(prefix, router) pairs mounted under /api/v1/. Add one line per area."""
 
-from . import auth, calendar, cases, orgs, registry
+from . import auth, calendar, case_map, case_stats, cases, notifications, orgs, registry
 
 ROUTERS = [
     ("/", orgs.router),
     ("/", auth.router),
     ("/calendar/", calendar.router),
     ("/", registry.router),
+    ("/", case_stats.router),  # before cases: /cases/{number} would take "stats"
     ("/", cases.router),
+    ("/", case_map.router),
+    ("/", notifications.router),
 ]

@@ -64,6 +64,7 @@ class CaseOut(Schema):
     lat: float | None
     grid: str | None
     handler_unit: str | None
+    assignee: str | None
     reported_at: datetime
     stage_due_at: datetime | None
     due_at: datetime | None
@@ -89,6 +90,9 @@ class TransitionIn(Schema):
     version: int = Field(..., ge=1)
     note: str = Field("", max_length=2000)
     unit_code: str | None = Field(None, description="dispatch: the department or community")
+    assignee: str | None = Field(
+        None, description="dispatch: a handler's username (their B post while on leave)"
+    )
     into_number: str | None = Field(None, description="merge: the case it duplicates")
     lead_unit_code: str | None = Field(None, description="whistle: the lead department")
     unit_codes: list[str] = Field([], description="whistle: the other summoned departments")
@@ -121,6 +125,7 @@ def case_out(case) -> dict:
         "lat": case.lat,
         "grid": case.grid.code if case.grid_id else None,
         "handler_unit": case.handler_unit.code if case.handler_unit_id else None,
+        "assignee": case.assignee.username if case.assignee_id else None,
         "reported_at": case.reported_at,
         "stage_due_at": case.stage_due_at,
         "due_at": case.due_at,
@@ -244,7 +249,9 @@ def case_transition(request, number: str, action: str, payload: TransitionIn):
     actor = request_actor(request)
     common = {"actor": actor, "number": number, "version": payload.version, "note": payload.note}
     if action == "dispatch":
-        case = services.case_dispatch(**common, unit_code=payload.unit_code or "")
+        case = services.case_dispatch(
+            **common, unit_code=payload.unit_code or "", assignee=payload.assignee or ""
+        )
     elif action == "merge":
         case = services.case_merge(**common, into_number=payload.into_number or "")
     elif action == "whistle":

@@ -5,57 +5,85 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0002_seed_categories'),
+        ("cases", "0002_seed_categories"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CaseStatsSnapshot',
+            name="CaseStatsSnapshot",
             fields=[
-                ('reported', models.IntegerField(default=0)),
-                ('registered', models.IntegerField(default=0)),
-                ('closed', models.IntegerField(default=0)),
-                ('closed_on_time', models.IntegerField(default=0)),
-                ('reworked', models.IntegerField(default=0)),
-                ('extended', models.IntegerField(default=0)),
-                ('overdue', models.IntegerField(default=0)),
-                ('rated', models.IntegerField(default=0)),
-                ('satisfied', models.IntegerField(default=0)),
-                ('handling_seconds', models.BigIntegerField(default=0)),
-                ('case', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='cases.case')),
-                ('day', models.DateField()),
-                ('path', models.CharField(max_length=255)),
-                ('handler_path', models.CharField(blank=True, max_length=255)),
-                ('category_pk', models.BigIntegerField()),
-                ('urged', models.BooleanField(default=False)),
+                ("reported", models.IntegerField(default=0)),
+                ("registered", models.IntegerField(default=0)),
+                ("closed", models.IntegerField(default=0)),
+                ("closed_on_time", models.IntegerField(default=0)),
+                ("reworked", models.IntegerField(default=0)),
+                ("extended", models.IntegerField(default=0)),
+                ("overdue", models.IntegerField(default=0)),
+                ("rated", models.IntegerField(default=0)),
+                ("satisfied", models.IntegerField(default=0)),
+                ("handling_seconds", models.BigIntegerField(default=0)),
+                (
+                    "case",
+                    models.OneToOneField(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="cases.case",
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("path", models.CharField(max_length=255)),
+                ("handler_path", models.CharField(blank=True, max_length=255)),
+                ("category_pk", models.BigIntegerField()),
+                ("urged", models.BooleanField(default=False)),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='CaseRollup',
+            name="CaseRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reported', models.IntegerField(default=0)),
-                ('registered', models.IntegerField(default=0)),
-                ('closed', models.IntegerField(default=0)),
-                ('closed_on_time', models.IntegerField(default=0)),
-                ('reworked', models.IntegerField(default=0)),
-                ('extended', models.IntegerField(default=0)),
-                ('overdue', models.IntegerField(default=0)),
-                ('rated', models.IntegerField(default=0)),
-                ('satisfied', models.IntegerField(default=0)),
-                ('handling_seconds', models.BigIntegerField(default=0)),
-                ('dimension', models.CharField(max_length=1)),
-                ('unit_code', models.CharField(max_length=16)),
-                ('day', models.DateField()),
-                ('category', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='cases.casecategory')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reported", models.IntegerField(default=0)),
+                ("registered", models.IntegerField(default=0)),
+                ("closed", models.IntegerField(default=0)),
+                ("closed_on_time", models.IntegerField(default=0)),
+                ("reworked", models.IntegerField(default=0)),
+                ("extended", models.IntegerField(default=0)),
+                ("overdue", models.IntegerField(default=0)),
+                ("rated", models.IntegerField(default=0)),
+                ("satisfied", models.IntegerField(default=0)),
+                ("handling_seconds", models.BigIntegerField(default=0)),
+                ("dimension", models.CharField(max_length=1)),
+                ("unit_code", models.CharField(max_length=16)),
+                ("grain", models.CharField(max_length=1)),
+                ("day", models.DateField()),
+                (
+                    "category",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="cases.casecategory",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('dimension', 'unit_code', 'day', 'category'), name='case_rollup_key')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("dimension", "unit_code", "grain", "day", "category"),
+                        name="case_rollup_key",
+                    )
+                ],
             },
         ),
     ]

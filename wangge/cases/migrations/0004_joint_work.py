@@ -6,110 +6,284 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0003_case_stats'),
-        ('orgs', '0002_path_prefix_index'),
+        ("cases", "0003_case_stats"),
+        ("orgs", "0002_path_prefix_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='case',
-            name='assignee',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_cases', to=settings.AUTH_USER_MODEL),
+            model_name="case",
+            name="assignee",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="assigned_cases",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.CreateModel(
-            name='CaseWhistle',
+            name="CaseWhistle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('whistled_at', models.DateTimeField()),
-                ('is_current', models.BooleanField(default=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='whistles', to='cases.case')),
-                ('lead_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.orgunit')),
-                ('whistled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("whistled_at", models.DateTimeField()),
+                ("is_current", models.BooleanField(default=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="whistles",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "lead_unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.orgunit",
+                    ),
+                ),
+                (
+                    "whistled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['whistled_at', 'id'],
+                "ordering": ["whistled_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SponsorIssueList',
+            name="SponsorIssueList",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week_of', models.DateField()),
-                ('generated_at', models.DateTimeField()),
-                ('answer_due_at', models.DateTimeField(blank=True, null=True)),
-                ('sponsor_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.orgunit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("week_of", models.DateField()),
+                ("generated_at", models.DateTimeField()),
+                ("answer_due_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "sponsor_unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.orgunit",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-week_of', 'sponsor_unit__code'],
+                "ordering": ["-week_of", "sponsor_unit__code"],
             },
         ),
         migrations.CreateModel(
-            name='SponsorIssueItem',
+            name="SponsorIssueItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('answer', models.TextField(blank=True, max_length=2000)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('answered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.case')),
-                ('issue_list', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='cases.sponsorissuelist')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("answer", models.TextField(blank=True, max_length=2000)),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "answered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "issue_list",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="cases.sponsorissuelist",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='CaseExtension',
+            name="CaseExtension",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('requested_at', models.DateTimeField()),
-                ('days', models.PositiveSmallIntegerField(verbose_name='working days')),
-                ('reason', models.TextField(max_length=2000, verbose_name='reason')),
-                ('status', models.CharField(choices=[('pending', 'Awaiting approval'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='pending', max_length=10)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_note', models.TextField(blank=True, max_length=2000)),
-                ('old_due_at', models.DateTimeField(blank=True, null=True)),
-                ('new_due_at', models.DateTimeField(blank=True, null=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='extension_requests', to='cases.case')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.orgunit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("requested_at", models.DateTimeField()),
+                ("days", models.PositiveSmallIntegerField(verbose_name="working days")),
+                ("reason", models.TextField(max_length=2000, verbose_name="reason")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Awaiting approval"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_note", models.TextField(blank=True, max_length=2000)),
+                ("old_due_at", models.DateTimeField(blank=True, null=True)),
+                ("new_due_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="extension_requests",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.orgunit",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['requested_at', 'id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('case',), name='uniq_pending_extension')],
+                "ordering": ["requested_at", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "pending")),
+                        fields=("case",),
+                        name="uniq_pending_extension",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CaseReportIn',
+            name="CaseReportIn",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('unit_path', models.CharField(db_index=True, max_length=255)),
-                ('is_lead', models.BooleanField(default=False)),
-                ('due_at', models.DateTimeField(blank=True, null=True)),
-                ('reported_in_at', models.DateTimeField(blank=True, null=True)),
-                ('late', models.BooleanField(default=False)),
-                ('part', models.TextField(blank=True, max_length=2000)),
-                ('part_at', models.DateTimeField(blank=True, null=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='report_ins', to='cases.case')),
-                ('reported_in_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.orgunit')),
-                ('whistle', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='report_ins', to='cases.casewhistle')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("unit_path", models.CharField(db_index=True, max_length=255)),
+                ("is_lead", models.BooleanField(default=False)),
+                ("due_at", models.DateTimeField(blank=True, null=True)),
+                ("reported_in_at", models.DateTimeField(blank=True, null=True)),
+                ("late", models.BooleanField(default=False)),
+                ("part", models.TextField(blank=True, max_length=2000)),
+                ("part_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="report_ins",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "reported_in_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.orgunit",
+                    ),
+                ),
+                (
+                    "whistle",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="report_ins",
+                        to="cases.casewhistle",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-is_lead', 'unit__code'],
-                'indexes': [models.Index(fields=['reported_in_at', 'due_at'], name='cases_caser_reporte_b38231_idx')],
-                'constraints': [models.UniqueConstraint(fields=('whistle', 'unit'), name='uniq_report_in_per_unit')],
+                "ordering": ["-is_lead", "unit__code"],
+                "indexes": [
+                    models.Index(
+                        fields=["reported_in_at", "due_at"], name="cases_caser_reporte_b38231_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("whistle", "unit"), name="uniq_report_in_per_unit"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='sponsorissuelist',
-            constraint=models.UniqueConstraint(fields=('sponsor_unit', 'week_of'), name='uniq_issue_list_per_week'),
+            model_name="sponsorissuelist",
+            constraint=models.UniqueConstraint(
+                fields=("sponsor_unit", "week_of"), name="uniq_issue_list_per_week"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sponsorissueitem',
-            constraint=models.UniqueConstraint(fields=('issue_list', 'case'), name='uniq_issue_item'),
+            model_name="sponsorissueitem",
+            constraint=models.UniqueConstraint(
+                fields=("issue_list", "case"), name="uniq_issue_item"
+            ),
         ),
     ]

@@ -35,11 +35,10 @@ def c(clock):
     team = crew()
     category()
     department = team.street.department
-    team.a_post = staff_user("handler_a", Role.HANDLER, department)
-    team.b_post = staff_user("handler_b", Role.HANDLER, department)
-    duty_post_set(
-        actor=team.dept, org_unit_code=department.code, a_user=team.a_post, b_user=team.b_post
-    )
+    a_post = staff_user("handler_a", Role.HANDLER, department)
+    b_post = staff_user("handler_b", Role.HANDLER, department)
+    duty_post_set(actor=team.dept, org_unit_code=department.code, a_user=a_post, b_user=b_post)
+    team.a_post, team.b_post = a_post, b_post  # type: ignore[attr-defined]
     return team
 
 

@@ -37,7 +37,7 @@ def c(clock):
     category()
     compound = make_compound(team.street.grid_a1, sponsor_unit=team.department2)
     building = make_building(team.street.grid_a1, compound=compound)
-    team.point = (building.lng, building.lat)
+    team.point = (building.lng, building.lat)  # type: ignore[attr-defined]
     return team
 
 
@@ -61,6 +61,7 @@ def test_weekly_issue_lists_are_generated_once_answered_and_exported(c, clock):
     assert sponsor_issue_lists_generate(today=date(2026, 11, 19)) == {"lists": 0, "items": 0}
     issue_list = SponsorIssueList.objects.get()
     assert (issue_list.sponsor_unit, issue_list.week_of) == (c.department2, date(2026, 11, 19))
+    assert issue_list.answer_due_at is not None
     assert issue_list.answer_due_at.astimezone(LOCAL_TZ) == local(2026, 11, 20, 17, 30)
     item = SponsorIssueItem.objects.get()
     assert item.case == first

@@ -32,12 +32,20 @@ NAV_LINKS: tuple[NavLink, ...] = (
     NavLink("registry_persons", _("Register"), ANY_STAFF),
     NavLink("registry_search", _("Search"), ANY_STAFF),
     NavLink("cases_queue", _("Cases"), ANY_STAFF),
+    NavLink("cases_map", _("Case map"), ANY_STAFF),
+    NavLink("cases_stats", _("Statistics"), ANY_STAFF),
+    NavLink(
+        "orgs_duty",
+        _("A/B posts"),
+        (Role.COMMAND_CENTRE, Role.COMMUNITY_STAFF, Role.DEPARTMENT_STAFF, Role.ADMIN),
+    ),
     NavLink("registry_import", _("Import"), (Role.COMMUNITY_STAFF, Role.GRID_LEADER, Role.ADMIN)),
     NavLink("orgs_map_edit", _("Grid editor"), (Role.ADMIN,)),
     NavLink("calendar", _("Calendar"), (Role.ADMIN,)),
     NavLink("audit", _("Audit trail"), (Role.AUDITOR,)),
     NavLink("users", _("Users"), (Role.ADMIN,)),
     NavLink("lockouts", _("Lockouts"), (Role.ADMIN,)),
+    NavLink("notifications_outbox", _("Undelivered notifications"), (Role.ADMIN,)),
 )
 
 
