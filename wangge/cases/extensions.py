@@ -88,15 +88,17 @@ def case_extension_request(
             field="days",
         )
     now = timezone.now()
+    unit = case.handler_unit
+    assert unit is not None  # may_take_side("handler") needs a holding unit
     request = CaseExtension.objects.create(
         case=case,
-        unit=case.handler_unit,
+        unit=unit,
         requested_at=now,
         requested_by=getattr(actor, "user", None),
         days=value,
         reason=clean,
     )
-    detail = {"days": value, "unit": case.handler_unit.code if case.handler_unit else ""}
+    detail = {"days": value, "unit": unit.code}
     record_event(
         case,
         actor,

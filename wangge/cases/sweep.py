@@ -331,7 +331,7 @@ def _escalations(now: datetime) -> list[tuple[int, str, str, dict]]:
             done.add((case_id, (detail or {}).get("due", "")))
     rows = []
     for case_id, state, due, handler_path in late:
-        key = due.isoformat()
+        key = due.isoformat() if due is not None else ""
         if (case_id, key) not in done:
             detail = {"due": key, "to_unit": _parent_code(handler_path), "reason": "overdue"}
             rows.append((case_id, "escalation", state, detail))

@@ -6,6 +6,7 @@ NEAR_METRES of a compound's building (in the same grid) is taken to be in that c
 """
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .models import Building
@@ -29,7 +30,7 @@ def _metres(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
 
 
 def compounds_near_points(
-    points: list[tuple[int, int | None, float | None, float | None]],
+    points: Sequence[tuple[int, int | None, float | None, float | None]],
     *,
     radius: float = NEAR_METRES,
 ) -> dict[int, NearCompound]:
@@ -50,6 +51,8 @@ def compounds_near_points(
         for key, lng, lat in items:
             best: NearCompound | None = None
             for b_lng, b_lat, compound_id, name, sponsor_id in buildings:
+                if b_lng is None or b_lat is None:  # filtered out above; for the type checker
+                    continue
                 metres = _metres(lng, lat, b_lng, b_lat)
                 if metres <= radius and (best is None or metres < best.metres):
                     best = NearCompound(compound_id, name, sponsor_id, metres)

@@ -44,6 +44,7 @@ CASE_FIELDS = (
     "closed_at",
     "due_at",
     "reworks",
+    "reopens",
     "extensions",
     "rating",
     "path",
@@ -133,7 +134,8 @@ def contribution(values: dict, urged: bool) -> Contribution:
             reported_at=values["reported_at"],
             closed_at=values["closed_at"],
             due_at=values["due_at"],
-            reworks=values["reworks"],
+            # A reporter's reopen (a bad rating) sends the work back as a failed check does.
+            reworks=values["reworks"] + values["reopens"],
             extensions=values["extensions"],
             rating=values["rating"],
             urged=urged,
@@ -297,7 +299,7 @@ def counter_sql(alias: str = "c") -> dict[str, str]:
         "closed_on_time": flag(
             f"{closed} AND {c}.due_at IS NOT NULL AND {c}.closed_at <= {c}.due_at"
         ),
-        "reworked": flag(f"{c}.reworks > 0"),
+        "reworked": flag(f"({c}.reworks + {c}.reopens) > 0"),
         "extended": flag(f"{c}.extensions > 0"),
         "overdue": flag(f"({urged_sql(c)}) OR {late}"),
         "rated": flag(f"{c}.rating IS NOT NULL"),

@@ -100,9 +100,11 @@ class ActionForm(forms.Form):
         if suggestion is not None and action in ("dispatch", "whistle"):
             # Offered, not imposed: the dispatcher may choose another unit.
             name = "unit_code" if action == "dispatch" else "lead_unit_code"
-            if any(code == suggestion.unit.code for code, _label in self.fields[name].choices):
-                self.fields[name].initial = suggestion.unit.code
-                self.fields[name].help_text = _("Suggested: %(unit)s (%(reason)s)") % {
+            field = self.fields[name]
+            offered = [u for u in targets if action == "dispatch" or u.kind == "department"]
+            if any(unit.code == suggestion.unit.code for unit in offered):
+                field.initial = suggestion.unit.code
+                field.help_text = _("Suggested: %(unit)s (%(reason)s)") % {
                     "unit": suggestion.unit.name,
                     "reason": suggestion.reason,
                 }

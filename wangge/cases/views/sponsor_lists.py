@@ -99,7 +99,7 @@ def export(request, list_id: int):
                 case.number,
                 case.category.name,
                 case.title,
-                case.grid.name if case.grid_id else "",
+                case.grid.name if case.grid is not None else "",
                 case.get_state_display(),
                 case.reported_at.strftime("%Y-%m-%d %H:%M"),
                 item.answer,

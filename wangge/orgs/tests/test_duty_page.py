@@ -14,9 +14,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def street():
     street = make_street()
-    street.head = staff_user("dept_head", Role.DEPARTMENT_STAFF, street.department)
-    street.a = staff_user("h_a", Role.HANDLER, street.department)
-    street.b = staff_user("h_b", Role.HANDLER, street.department)
+    # Extra people on the street for these tests only.
+    street.head = staff_user("dept_head", Role.DEPARTMENT_STAFF, street.department)  # type: ignore[attr-defined]
+    street.a = staff_user("h_a", Role.HANDLER, street.department)  # type: ignore[attr-defined]
+    street.b = staff_user("h_b", Role.HANDLER, street.department)  # type: ignore[attr-defined]
     return street
 
 

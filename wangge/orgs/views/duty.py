@@ -14,8 +14,8 @@ from wangge.core.models import User
 from wangge.core.scope import request_actor
 
 from ..duty import MANAGERS, duty_post_set, leave_record
-from ..enums import Role
 from ..duty_selectors import duty_overview
+from ..enums import Role
 
 
 class PostForm(forms.Form):
@@ -75,8 +75,12 @@ def duty_page(request):
     for item in duty_overview(actor=actor, today=today):
         code = item.unit.code
         choices = [(user.username, user.display_name or user.username) for user in item.people]
-        post_form = PostForm(initial={"org_unit_code": code}, auto_id=f"id_post_{code}_%s")
-        leave_form = LeaveForm(initial={"org_unit_code": code}, auto_id=f"id_leave_{code}_%s")
+        post_form: forms.Form = PostForm(
+            initial={"org_unit_code": code}, auto_id=f"id_post_{code}_%s"
+        )
+        leave_form: forms.Form = LeaveForm(
+            initial={"org_unit_code": code}, auto_id=f"id_leave_{code}_%s"
+        )
         if failed is not None and failed[1] == code:
             if failed[0] == "post":
                 post_form = failed[2]
