@@ -30,9 +30,9 @@ Indicator definitions (counts of cases, all from the case row; see docs in rollu
 reported (every case); registered (accepted: any state but reported, rejected or merged, so a
 grid worker's on-the-spot resolution counts); closed (closed or rated); closed_on_time (closed
 with closed_at <= due_at); reworked (>= 1 rework or reopen by the reporter, over registered);
-extended (>= 1 extension, over registered); overdue (the case went red: the sweep urged it, or it was closed after its
-due_at; sticky, over registered); rated / satisfied (rating >= 4, over rated); handling_seconds
-(reported -> closed, summed over closed cases).
+extended (>= 1 extension, over registered); overdue (the case went red: the sweep urged it, or it
+was closed after its due_at; sticky, over registered); rated / satisfied (rating >= 4, over
+rated); handling_seconds (reported -> closed, summed over closed cases).
 """
 
 from django.db import models

@@ -168,5 +168,7 @@ class ReportForm(forms.Form):
     )
     lng = forms.FloatField(label=_("Longitude"), required=False)
     lat = forms.FloatField(label=_("Latitude"), required=False)
-    address = forms.CharField(label=_("Address"), required=False, max_length=160)
+    address = forms.CharField(
+        label=pgettext_lazy("place", "Address"), required=False, max_length=160
+    )
     photos = PhotosField(label=_("Photos"), help_text=_("Up to 9 photos, 10 MB each."))

@@ -2,6 +2,7 @@
 
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.cases.enums import CaseState
 
@@ -34,7 +35,7 @@ STEP_LABELS = {
     "handle": _("Handled"),
     "verify": _("Checked on site"),
     "rework": _("Sent back to be done again"),
-    "close": _("Closed"),
+    "close": pgettext_lazy("case state", "Closed"),
     "rate": _("Rated by the reporter"),
     "reopen": _("Reopened by the reporter"),
     "urge": _("Urged to hurry"),
