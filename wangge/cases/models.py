@@ -114,6 +114,9 @@ class Case(models.Model):
     calendar_warning = models.BooleanField(default=False)
     paused_at = models.DateTimeField(null=True, blank=True)
     card = models.CharField(max_length=8, choices=Card.choices, default=Card.NONE, blank=True)
+    # The stage deadline the sweep last escalated (so each deadline escalates once, and a
+    # second sweep finds nothing without reading the timeline).
+    escalated_for_due_at = models.DateTimeField(null=True, blank=True)
     extensions = models.PositiveSmallIntegerField(default=0)
     reworks = models.PositiveSmallIntegerField(default=0)
     reopens = models.PositiveSmallIntegerField(default=0)

@@ -49,7 +49,7 @@ from typing import cast
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from wangge.core.audit import audit_record
@@ -316,23 +316,19 @@ def _parent_code(path: str) -> str:
 def _escalations(now: datetime) -> list[tuple[int, str, str, dict]]:
     """Cases still overdue ESCALATE_AFTER past their stage deadline: one "escalation" event per
     stage deadline, addressed to the unit above the holder (its notices go there)."""
+    not_yet = Q(escalated_for_due_at__isnull=True) | ~Q(escalated_for_due_at=F("stage_due_at"))
     late = list(
-        Case.objects.filter(_open(), stage_due_at__lt=now - escalate_after()).values_list(
+        Case.objects.filter(_open(), not_yet, stage_due_at__lt=now - escalate_after()).values_list(
             "id", "state", "stage_due_at", "handler_path"
         )
     )
-    if not late:
-        return []
-    done: set[tuple[int, str]] = set()
-    for part in chunks([row[0] for row in late]):
-        for case_id, detail in CaseEvent.objects.filter(
-            case_id__in=part, action="escalation"
-        ).values_list("case_id", "detail"):
-            done.add((case_id, (detail or {}).get("due", "")))
     rows = []
-    for case_id, state, due, handler_path in late:
-        key = due.isoformat() if due is not None else ""
-        if (case_id, key) not in done:
+    for part in chunks(late):
+        Case.objects.filter(pk__in=[row[0] for row in part]).update(
+            escalated_for_due_at=F("stage_due_at")
+        )
+        for case_id, state, due, handler_path in part:
+            key = due.isoformat() if due is not None else ""
             detail = {"due": key, "to_unit": _parent_code(handler_path), "reason": "overdue"}
             rows.append((case_id, "escalation", state, detail))
     return rows

@@ -268,7 +268,39 @@ def on_bulk_events(rows: list[tuple[int, str, str, dict]], now: datetime) -> Non
 
     ids = sorted({row[0] for row in rows if row[1] == URGE_ACTION})
     for part in _chunks(ids):
-        _refresh(list(Case.objects.filter(pk__in=part).values(*CASE_FIELDS)), set(part))
+        missing = _mark_urged(part)
+        if missing:
+            _refresh(list(Case.objects.filter(pk__in=missing).values(*CASE_FIELDS)), set(missing))
+
+
+OVERDUE = COUNTERS.index("overdue")
+
+
+def _mark_urged(ids: list[int]) -> list[int]:
+    """An urge changes one thing: the case now counts as overdue (if it did not already, by a
+    late closure). Read only the snapshots, add 1 to `overdue` on the rows of each group of
+    cases that share a snapshot key (a first sweep urges a hundred thousand cases at once and
+    they share a few thousand keys), and mark the snapshots. Returns the ids that have no
+    snapshot (loaded in bulk before a rebuild), for the general path."""
+    found = _snapshots(ids)
+    groups: dict[tuple, int] = {}
+    flips: list[int] = []
+    for case_id, item in found.items():
+        if item.urged:
+            continue
+        flips.append(case_id)
+        if not item.counts[OVERDUE]:
+            key = (item.day, item.path, item.handler_path, item.category_pk)
+            groups[key] = groups.get(key, 0) + 1
+    deltas: dict[RowKey, list[int]] = {}
+    for (day, path, handler_path, category_pk), count in groups.items():
+        rows = Contribution(day, path, handler_path, category_pk, False, ()).rows()
+        counts = tuple(count if index == OVERDUE else 0 for index in range(len(COUNTERS)))
+        _add(deltas, rows, counts, 1)
+    apply_deltas(deltas)
+    for part in _chunks(flips):
+        CaseStatsSnapshot.objects.filter(case_id__in=part).update(urged=True, overdue=1)
+    return [case_id for case_id in ids if case_id not in found]
 
 
 # --- the same rules in SQL, and the rebuild ----------------------------------------------------
