@@ -40,16 +40,19 @@ migrate: install
 	@mkdir -p var
 	$(MANAGE) migrate --noinput -v 0
 
-# The import worker and the notification deliverer run beside the server and stop with it.
+# The import worker, the notification deliverer and the deadline sweep (every 5 minutes) run
+# beside the server and stop with it.
 demo: migrate
 	$(MANAGE) wangge_demo
 	$(MANAGE) wangge_run_imports --loop & worker=$$!; \
-	$(MANAGE) wangge_deliver_notifications --loop & sender=$$!; trap "kill $$worker $$sender" EXIT; \
+	$(MANAGE) wangge_deliver_notifications --loop & sender=$$!; \
+	$(MANAGE) wangge_case_sweep --loop & sweeper=$$!; trap "kill $$worker $$sender $$sweeper" EXIT; \
 	$(MANAGE) runserver 127.0.0.1:8000
 
 serve: migrate
 	$(MANAGE) wangge_run_imports --loop & worker=$$!; \
-	$(MANAGE) wangge_deliver_notifications --loop & sender=$$!; trap "kill $$worker $$sender" EXIT; \
+	$(MANAGE) wangge_deliver_notifications --loop & sender=$$!; \
+	$(MANAGE) wangge_case_sweep --loop & sweeper=$$!; trap "kill $$worker $$sender $$sweeper" EXIT; \
 	$(MANAGE) runserver 127.0.0.1:8000
 
 test: install

@@ -1,14 +1,16 @@
-"""`manage.py wangge_case_sweep`: issue yellow and red cards and the first urge (督办).
+"""`manage.py wangge_case_sweep`: cards, the first urge (督办), escalations, late report-ins and
+A/B hand-overs (wangge.cases.sweep.deadline_sweep).
 
-Runs wangge.cases.sweep.deadline_sweep once and prints its counts. Schedule it every five
-minutes in production, e.g. with cron:
+Schedule it every five minutes in production, e.g. with cron:
 
     */5 * * * *  cd /srv/wangge && .venv/bin/python manage.py wangge_case_sweep
 
-or a systemd timer with `OnCalendar=*:0/5`. It is idempotent: a run with nothing new to do
-writes nothing, so overlapping or retried runs are safe (a run takes seconds over a million
-open cases).
+or a systemd timer with `OnCalendar=*:0/5`; `--loop` keeps it running instead (what `make demo`
+does). It is idempotent: a run with nothing new to do writes nothing, so overlapping or retried
+runs are safe.
 """
+
+import time
 
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
@@ -19,12 +21,20 @@ from wangge.cases.sweep import deadline_sweep
 class Command(BaseCommand):
     help = "Issue yellow and red cards on open cases and urge the newly overdue (every 5 min)."
 
-    def handle(self, *args, **options) -> None:
-        counts = deadline_sweep()
-        self.stdout.write(
-            _(
-                "%(checked)d cases checked: %(red)d red, %(yellow)d yellow, "
-                "%(cleared)d cleared, %(urged)d urged"
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--loop", action="store_true", help="sweep again every --interval")
+        parser.add_argument("--interval", type=float, default=300.0, help="seconds between runs")
+
+    def handle(self, *args, loop=False, interval=300.0, **options) -> None:
+        while True:
+            counts = deadline_sweep()
+            self.stdout.write(
+                _(
+                    "%(checked)d cases checked: %(red)d red, %(yellow)d yellow, "
+                    "%(cleared)d cleared, %(urged)d urged"
+                )
+                % counts
             )
-            % counts
-        )
+            if not loop:
+                return
+            time.sleep(interval)
