@@ -278,55 +278,29 @@ OVERDUE = COUNTERS.index("overdue")
 
 def _mark_urged(ids: list[int]) -> list[int]:
     """An urge changes one thing: the case now counts as overdue (if it did not already, by a
-    late closure). A first sweep urges a hundred thousand cases at once, so this is set-based
-    SQL: group the urged cases' snapshots by their key, add the counts to `overdue` on every
-    rollup row of those keys (one INSERT ... SELECT ... ON CONFLICT per dimension, grain and
-    category level), mark the snapshots. Returns the ids that have no snapshot (loaded in bulk
-    before a rebuild), for the general path."""
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS stats_urge")
-        cursor.execute("CREATE TEMPORARY TABLE stats_urge (case_id bigint PRIMARY KEY)")
-        for part in _chunks([(case_id,) for case_id in ids]):
-            cursor.executemany("INSERT INTO stats_urge VALUES (%s)", part)
-        cursor.execute(
-            f"SELECT u.case_id FROM stats_urge u LEFT JOIN {SNAPSHOT} s"
-            " ON s.case_id = u.case_id WHERE s.case_id IS NULL"
-        )
-        missing = [row[0] for row in cursor.fetchall()]
-        cursor.execute("DROP TABLE IF EXISTS stats_bump")
-        cursor.execute(
-            "CREATE TEMPORARY TABLE stats_bump AS"
-            " SELECT s.day, s.path, s.handler_path, s.category_pk, COUNT(*) AS n"
-            f" FROM {SNAPSHOT} s JOIN stats_urge u ON u.case_id = s.case_id"
-            " WHERE s.urged = %s AND s.overdue = 0"
-            " GROUP BY s.day, s.path, s.handler_path, s.category_pk",
-            [False],
-        )
-        _unit_map(cursor, source="stats_bump")
-        counters = ", ".join("SUM(b.n)" if name == "overdue" else "0" for name in COUNTERS)
-        into = f"INSERT INTO {ROLLUP} ({', '.join(KEY)}, {', '.join(COUNTERS)})"
-        for dimension, column in ((PLACE, "path"), (HANDLER, "handler_path")):
-            for grain, day in ((DAY, "b.day"), (MONTH, _month_sql("b.day"))):
-                for category, group in (("b.category_pk", ", b.category_pk"), (str(ALL), "")):
-                    # WHERE: SQLite needs one before ON CONFLICT in an INSERT ... SELECT; the
-                    # all-categories constant stays out of GROUP BY (a number there is a
-                    # column position).
-                    cursor.execute(
-                        f"{into} SELECT m.dimension, m.code, %s, {day}, {category}, {counters}"
-                        f" FROM stats_bump b JOIN stats_unit_map m ON m.path = b.{column}"
-                        f" WHERE m.dimension = %s GROUP BY m.dimension, m.code, {day}{group}"
-                        f" ON CONFLICT ({', '.join(KEY)})"
-                        f" DO UPDATE SET overdue = {ROLLUP}.overdue + excluded.overdue",
-                        [grain, dimension],
-                    )
-        cursor.execute(
-            f"UPDATE {SNAPSHOT} SET urged = %s, overdue = 1"
-            " WHERE urged = %s AND case_id IN (SELECT case_id FROM stats_urge)",
-            [True, False],
-        )
-        for table in ("stats_urge", "stats_bump", "stats_unit_map"):
-            cursor.execute(f"DROP TABLE {table}")
-    return missing
+    late closure). Read only the snapshots, add 1 to `overdue` on the rows of each group of
+    cases that share a snapshot key (a first sweep urges a hundred thousand cases at once and
+    they share a few thousand keys), and mark the snapshots. Returns the ids that have no
+    snapshot (loaded in bulk before a rebuild), for the general path."""
+    found = _snapshots(ids)
+    groups: dict[tuple, int] = {}
+    flips: list[int] = []
+    for case_id, item in found.items():
+        if item.urged:
+            continue
+        flips.append(case_id)
+        if not item.counts[OVERDUE]:
+            key = (item.day, item.path, item.handler_path, item.category_pk)
+            groups[key] = groups.get(key, 0) + 1
+    deltas: dict[RowKey, list[int]] = {}
+    for (day, path, handler_path, category_pk), count in groups.items():
+        rows = Contribution(day, path, handler_path, category_pk, False, ()).rows()
+        counts = tuple(count if index == OVERDUE else 0 for index in range(len(COUNTERS)))
+        _add(deltas, rows, counts, 1)
+    apply_deltas(deltas)
+    for part in _chunks(flips):
+        CaseStatsSnapshot.objects.filter(case_id__in=part).update(urged=True, overdue=1)
+    return [case_id for case_id in ids if case_id not in found]
 
 
 # --- the same rules in SQL, and the rebuild ----------------------------------------------------
@@ -390,18 +364,17 @@ def _rebuild_snapshots(cursor) -> None:
     )
 
 
-def _unit_map(cursor, source: str = SNAPSHOT) -> None:
+def _unit_map(cursor) -> None:
     """stats_unit_map(dimension, path, code): a place path to every code on it, a handler path
-    to its own code, for the paths in `source`. A few thousand rows, so the rollup insert is
-    one join and GROUP BY."""
+    to its own code. A few thousand rows, so the rollup insert is one join and GROUP BY."""
     cursor.execute("DROP TABLE IF EXISTS stats_unit_map")
     cursor.execute(
         "CREATE TEMPORARY TABLE stats_unit_map"
         " (dimension varchar(1), path varchar(255), code varchar(16))"
     )
-    cursor.execute(f"SELECT DISTINCT path FROM {source}")
+    cursor.execute(f"SELECT DISTINCT path FROM {SNAPSHOT}")
     rows = [(PLACE, path, code) for (path,) in cursor.fetchall() for code in path_codes(path)]
-    cursor.execute(f"SELECT DISTINCT handler_path FROM {source} WHERE handler_path <> ''")
+    cursor.execute(f"SELECT DISTINCT handler_path FROM {SNAPSHOT} WHERE handler_path <> ''")
     rows += [(HANDLER, path, path_codes(path)[-1]) for (path,) in cursor.fetchall()]
     for part in _chunks(rows):
         cursor.executemany("INSERT INTO stats_unit_map VALUES (%s, %s, %s)", part)
