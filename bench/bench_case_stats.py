@@ -232,7 +232,8 @@ def measure(count: int, built: dict, inserted: float, rebuild: float) -> None:
         figure_what="case_stats: totals, series, by child unit, by department, by category",
         insert_seconds=round(inserted, 1),
         rebuild_seconds=round(rebuild, 1),
-        note="shared 2-core machine: other agents were running",
+        # What else ran shows in the load average, not in a fixed note.
+        load_average=round(os.getloadavg()[0], 2),
     )
 
 
