@@ -63,6 +63,17 @@ FIRST_CLICKS = (
         "registry_import",
         gettext_lazy("import residents from Excel; this account also sees sensitive tags"),
     ),
+    (
+        Role.COMMAND_CENTRE,
+        "cases_queue",
+        gettext_lazy("the case queues: dispatch or whistle the cases escalated to the street"),
+    ),
+    (Role.COMMAND_CENTRE, "cases_map", gettext_lazy("the case map, coloured by state and card")),
+    (
+        Role.COMMAND_CENTRE,
+        "cases_stats",
+        gettext_lazy("the statistics: indicators, charts and an Excel export"),
+    ),
 )
 
 
@@ -228,6 +239,12 @@ class Command(BaseCommand):
             except NoReverseMatch:
                 continue
             self.stdout.write(f"  demo_{role}  {url}  {why}")
+        for record in records:
+            if record.get("role") == "resident":
+                self.stdout.write(
+                    f"  {record['phone']}  {reverse('portal_home')}  "
+                    + _("the resident portal: report with a photo and a pin, follow, rate")
+                )
         self.stdout.write(f"  {_('API')}  /api/v1/docs")
 
 
