@@ -18,6 +18,7 @@ from wangge.core.crypto import encrypt, normalize_phone
 from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
 from wangge.core.scope import path_in_scope
 from wangge.orgs.enums import Role
+from wangge.orgs.geometry import METRES_PER_DEGREE, metres_between
 from wangge.orgs.grid_index import locate_point
 from wangge.orgs.models import OrgUnit
 from wangge.orgs.permissions import is_system, visible_paths
@@ -34,7 +35,6 @@ from .permissions import audit_case, case_scope_q
 
 REPORTER_PHONE_AAD = "cases.case.reporter_phone"
 FIELD_WORKERS = (Role.GRID_WORKER, Role.GRID_LEADER)
-METRES_PER_DEGREE = 111_320.0
 
 
 # --- validation --------------------------------------------------------------------------------
@@ -386,13 +386,6 @@ def _write(case: Case, actor, now: datetime, handler, on_spot: bool, audit_detai
 # --- duplicates --------------------------------------------------------------------------------
 
 
-def _distance_m(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
-    """Equirectangular distance: within a few hundred metres it is as good as great-circle."""
-    x = math.radians(lng2 - lng1) * math.cos(math.radians((lat1 + lat2) / 2))
-    y = math.radians(lat2 - lat1)
-    return math.hypot(x, y) * 6_371_000.0
-
-
 def duplicate_candidates(*, actor, case_or_params: Case | dict) -> list[Case]:
     """Open cases of the same category near the place within the category's window, nearest
     first, among the cases the actor may see. `case_or_params`: a Case, or a dict with
@@ -430,6 +423,6 @@ def duplicate_candidates(*, actor, case_or_params: Case | dict) -> list[Case]:
         for case in rows[:50]
         if case.lng is not None
         and case.lat is not None
-        and (distance := _distance_m(lng, lat, case.lng, case.lat)) <= radius
+        and (distance := metres_between(lng, lat, case.lng, case.lat)) <= radius
     ]
     return [case for _distance, case in sorted(near, key=lambda item: (item[0], item[1].pk))]

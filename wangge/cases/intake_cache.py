@@ -15,6 +15,7 @@ import time
 from typing import NamedTuple
 
 from wangge.core.revisions import DIRECTORY, RevisionCache
+from wangge.orgs.codes import path_codes
 from wangge.orgs.enums import OrgUnitKind
 from wangge.orgs.models import OrgUnit
 
@@ -62,7 +63,7 @@ def grid_place(code: str) -> Place | None:
         grid = OrgUnit.objects.only(*UNIT_FIELDS).filter(code=code, is_active=True).first()
         place = None
         if grid is not None:
-            codes = [part for part in grid.path.split("/") if part]
+            codes = path_codes(grid.path)
             above = {
                 unit.kind: unit
                 for unit in OrgUnit.objects.only(*UNIT_FIELDS).filter(

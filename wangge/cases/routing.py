@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from wangge.orgs.codes import path_codes
 from wangge.orgs.enums import OrgUnitKind
 from wangge.orgs.models import OrgUnit
 from wangge.registry.nearby import compound_near
@@ -38,7 +39,7 @@ def suggested_handler(case: Case, targets: list[OrgUnit]) -> Suggestion | None:
             if unit.kind == OrgUnitKind.DEPARTMENT and wanted in unit.name:
                 return Suggestion(unit, _("The category's default department"))
     if case.category.handling_level in (HandlingLevel.GRID, HandlingLevel.COMMUNITY):
-        codes = [part for part in case.path.split("/") if part]
+        codes = path_codes(case.path)
         for unit in targets:
             if unit.kind == OrgUnitKind.COMMUNITY and unit.code in codes:
                 return Suggestion(unit, _("The community of the place"))

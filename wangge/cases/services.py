@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from wangge.core.calendar import LOCAL_TZ
 from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.scope import path_in_scope
+from wangge.orgs.codes import path_codes
 from wangge.orgs.enums import OrgUnitKind
 from wangge.orgs.models import OrgUnit
 
@@ -151,7 +152,7 @@ def case_escalate(
     """Hand an accepted case up to the street's command centre."""
 
     def apply(case: Case, from_state: str) -> dict:
-        codes = [part for part in case.path.split("/") if part]
+        codes = path_codes(case.path)
         street = OrgUnit.objects.filter(code__in=codes, kind=OrgUnitKind.STREET).first()
         if street is None or case.handler_path == street.path:
             raise ValidationFailed(

@@ -18,7 +18,7 @@ from wangge.core.calendar import LOCAL_TZ, CalendarNotCovered, add_working_days
 from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
 from wangge.core.scope import path_in_scope
 from wangge.orgs.models import OrgUnit
-from wangge.orgs.permissions import is_system
+from wangge.orgs.permissions import is_system, visible_paths
 from wangge.registry.nearby import compounds_near_points
 
 from .deadlines import end_of_service_day, schedule_for
@@ -26,7 +26,8 @@ from .enums import FINAL_STATES
 from .events import clean_note
 from .joint_models import SponsorIssueItem, SponsorIssueList
 from .models import Case
-from .transitions import HANDLERS
+from .permissions import transition_paths
+from .transitions import TRANSITIONS
 
 OBJECT_TYPE = "cases.sponsor_issue_list"
 
@@ -84,19 +85,18 @@ def sponsor_issue_lists_generate(*, actor=None, today: date | None = None) -> di
     return counts
 
 
-@transaction.atomic
 def sponsor_issue_answer(*, actor, item_id: int, answer: str) -> SponsorIssueItem:
-    """Staff of the sponsor unit answer one item of their list."""
+    """Staff of the sponsor unit answer one item of their list. The checks run before the
+    write transaction, so a refusal's audit row is not rolled back with it."""
     item = (
-        SponsorIssueItem.objects.select_for_update(of=("self",))
-        .select_related("issue_list__sponsor_unit", "case")
+        SponsorIssueItem.objects.select_related("issue_list__sponsor_unit")
         .filter(pk=item_id)
         .first()
     )
     unit = item.issue_list.sponsor_unit if item is not None else None
-    if item is None or unit is None or not path_in_scope(unit.path, _visible(actor)):
+    if item is None or unit is None or not path_in_scope(unit.path, visible_paths(actor)):
         raise NotFound(_("Issue %(id)s not found.") % {"id": item_id}, field="item_id")
-    if not path_in_scope(unit.path, _answering(actor)):
+    if not path_in_scope(unit.path, transition_paths(actor, TRANSITIONS["handle"])):
         audit_record(
             actor=actor,
             action="cases.sponsor_issue_answer",
@@ -115,24 +115,18 @@ def sponsor_issue_answer(*, actor, item_id: int, answer: str) -> SponsorIssueIte
     except ValidationFailed as exc:
         exc.field = "answer"
         raise
-    item.answer = clean
-    item.answered_at = timezone.now()
-    item.answered_by = getattr(actor, "user", None)
-    item.save(update_fields=["answer", "answered_at", "answered_by"])
-    audit_record(
-        actor=actor,
-        action="cases.sponsor_issue_answer",
-        object_type=OBJECT_TYPE,
-        object_id=str(item.issue_list_id),
-        org_path=unit.path,
-        detail={"case": item.case.number},
-    )
+    with transaction.atomic():
+        item = SponsorIssueItem.objects.select_for_update().select_related("case").get(pk=item_id)
+        item.answer = clean
+        item.answered_at = timezone.now()
+        item.answered_by = getattr(actor, "user", None)
+        item.save(update_fields=["answer", "answered_at", "answered_by"])
+        audit_record(
+            actor=actor,
+            action="cases.sponsor_issue_answer",
+            object_type=OBJECT_TYPE,
+            object_id=str(item.issue_list_id),
+            org_path=unit.path,
+            detail={"case": item.case.number},
+        )
     return item
-
-
-def _visible(actor) -> tuple[str, ...]:
-    return ("/",) if is_system(actor) else actor.paths()
-
-
-def _answering(actor) -> tuple[str, ...]:
-    return ("/",) if is_system(actor) else actor.paths(*HANDLERS)

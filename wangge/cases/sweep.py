@@ -61,6 +61,7 @@ from wangge.core.calendar import (
     add_working_days,
     calendar_snapshot,
 )
+from wangge.orgs.codes import parent_code_of
 from wangge.orgs.models import OrgUnit
 
 from . import notify
@@ -308,11 +309,6 @@ def escalate_after() -> timedelta:
     return timedelta(hours=float(getattr(settings, "WANGGE_CASE_ESCALATE_AFTER_HOURS", 24)))
 
 
-def _parent_code(path: str) -> str:
-    codes = [part for part in path.split("/") if part]
-    return codes[-2] if len(codes) >= 2 else ""
-
-
 def _escalations(now: datetime) -> list[tuple[int, str, str, dict]]:
     """Cases still overdue ESCALATE_AFTER past their stage deadline: one "escalation" event per
     stage deadline, addressed to the unit above the holder (its notices go there)."""
@@ -329,7 +325,11 @@ def _escalations(now: datetime) -> list[tuple[int, str, str, dict]]:
         )
         for case_id, state, due, handler_path in part:
             key = due.isoformat() if due is not None else ""
-            detail = {"due": key, "to_unit": _parent_code(handler_path), "reason": "overdue"}
+            detail = {
+                "due": key,
+                "to_unit": parent_code_of(handler_path) or "",
+                "reason": "overdue",
+            }
             rows.append((case_id, "escalation", state, detail))
     return rows
 

@@ -23,6 +23,11 @@ def unit_path(parent_path: str | None, code: str) -> str:
     return (parent_path or "/") + code + "/"
 
 
+def path_codes(path: str) -> list[str]:
+    """The codes on a materialised path, from the top (`/a/b/c/` → `[a, b, c]`)."""
+    return [part for part in (path or "").split("/") if part]
+
+
 def parent_code_of(path: str) -> str | None:
     """The parent's code, read from a materialised path (`/a/b/c/` → `b`)."""
     parts = path.strip("/").split("/")

@@ -4,6 +4,7 @@ current or coming leaves."""
 from dataclasses import dataclass
 from datetime import date
 
+from wangge.core.models import User
 from wangge.core.scope import scope_q
 
 from .duty import MANAGERS
@@ -48,3 +49,9 @@ def duty_overview(*, actor, today: date, limit: int = 50) -> list[DutyUnit]:
         )
         for unit in units
     ]
+
+
+def duty_person(username: str) -> User | None:
+    """The active account a post or leave form names (the services check that it belongs to
+    the unit)."""
+    return User.objects.filter(username=username, is_active=True).first()

@@ -26,6 +26,16 @@ _WHERE = re.compile(r"\[\s*(-?[\d.eE+-]+)\s+(-?[\d.eE+-]+)")
 Areal: TypeAlias = Polygon | MultiPolygon
 
 
+METRES_PER_DEGREE = 111_320.0  # of latitude; of longitude times cos(latitude)
+
+
+def metres_between(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
+    """Equirectangular distance: within a few hundred metres it is as good as great-circle."""
+    x = math.radians(lng2 - lng1) * math.cos(math.radians((lat1 + lat2) / 2))
+    y = math.radians(lat2 - lat1)
+    return math.hypot(x, y) * EARTH_RADIUS_M
+
+
 def invalid(
     code: str, message: str, *, feature: str, field: str = "boundary", **detail
 ) -> ValidationFailed:

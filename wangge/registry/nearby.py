@@ -5,14 +5,14 @@ Compounds carry no outline in the register, only their buildings' points; a poin
 NEAR_METRES of a compound's building (in the same grid) is taken to be in that compound.
 """
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from wangge.orgs.geometry import metres_between
 
 from .models import Building
 
 NEAR_METRES = 120.0
-METRES_PER_DEGREE = 111_320.0
 
 
 @dataclass(frozen=True)
@@ -21,12 +21,6 @@ class NearCompound:
     name: str
     sponsor_unit_id: int | None
     metres: float
-
-
-def _metres(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
-    dx = (lng2 - lng1) * math.cos(math.radians((lat1 + lat2) / 2)) * METRES_PER_DEGREE
-    dy = (lat2 - lat1) * METRES_PER_DEGREE
-    return math.hypot(dx, dy)
 
 
 def compounds_near_points(
@@ -53,7 +47,7 @@ def compounds_near_points(
             for b_lng, b_lat, compound_id, name, sponsor_id in buildings:
                 if b_lng is None or b_lat is None:  # filtered out above; for the type checker
                     continue
-                metres = _metres(lng, lat, b_lng, b_lat)
+                metres = metres_between(lng, lat, b_lng, b_lat)
                 if metres <= radius and (best is None or metres < best.metres):
                     best = NearCompound(compound_id, name, sponsor_id, metres)
             if best is not None:

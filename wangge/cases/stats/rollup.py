@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import connection, transaction
 
 from wangge.core.calendar import LOCAL_TZ
+from wangge.orgs.codes import path_codes
 
 from ..enums import CaseState
 from .models import COUNTERS, CaseRollup, CaseStatsSnapshot
@@ -82,10 +83,6 @@ class Contribution:
             for grain, day in ((DAY, self.day), (MONTH, month))
             for category in (self.category_pk, ALL)
         ]
-
-
-def path_codes(path: str) -> list[str]:
-    return [part for part in (path or "").split("/") if part]
 
 
 def _seconds(moment: datetime) -> int:

@@ -16,6 +16,7 @@ from wangge.cases.selectors import dispatch_targets
 from wangge.cases.sponsor_lists import sponsor_issue_answer, sponsor_issue_lists_generate, week_of
 from wangge.core.calendar import LOCAL_TZ
 from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
+from wangge.core.models import AuditEvent
 from wangge.registry.tests.factories import make_building, make_compound
 
 from .factories import category, crew, report
@@ -86,6 +87,9 @@ def test_only_the_sponsor_unit_answers_and_others_see_nothing(c, clock):
     # The street sees the list but only the sponsor unit's staff answer it.
     with pytest.raises(PermissionDenied):
         sponsor_issue_answer(actor=c.command, item_id=item.pk, answer="x")
+    assert AuditEvent.objects.filter(
+        action="cases.sponsor_issue_answer", result="denied", actor=c.command.user
+    ).exists()
     with pytest.raises(ValidationFailed) as empty:
         sponsor_issue_answer(actor=c.dept2, item_id=item.pk, answer=" ")
     assert empty.value.field == "answer"

@@ -10,11 +10,10 @@ from django.views.decorators.http import require_http_methods
 from wangge.core.calendar import LOCAL_TZ
 from wangge.core.decorators import staff_role_required
 from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
-from wangge.core.models import User
 from wangge.core.scope import request_actor
 
 from ..duty import MANAGERS, duty_post_set, leave_record
-from ..duty_selectors import duty_overview
+from ..duty_selectors import duty_overview, duty_person
 from ..enums import Role
 
 
@@ -30,10 +29,6 @@ class LeaveForm(forms.Form):
     starts_on = forms.DateField(label=_("From"), widget=forms.DateInput({"type": "date"}))
     ends_on = forms.DateField(label=_("Until"), widget=forms.DateInput({"type": "date"}))
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
-
-
-def _user(username: str) -> User | None:
-    return User.objects.filter(username=username, is_active=True).first()
 
 
 # Admins hold TOTP-guarded roles; the page is for those who run a unit day to day (the
@@ -53,14 +48,14 @@ def duty_page(request):
                     duty_post_set(
                         actor=actor,
                         org_unit_code=data["org_unit_code"],
-                        a_user=_user(data["a_user"]),
-                        b_user=_user(data["b_user"]),
+                        a_user=duty_person(data["a_user"]),
+                        b_user=duty_person(data["b_user"]),
                     )
                 else:
                     leave_record(
                         actor=actor,
                         org_unit_code=data["org_unit_code"],
-                        user=_user(data["user"]),
+                        user=duty_person(data["user"]),
                         starts_on=data["starts_on"],
                         ends_on=data["ends_on"],
                         note=data["note"],
