@@ -39,6 +39,7 @@ static: wangge/static/vendor/.copied
 migrate: install
 	@mkdir -p var
 	$(MANAGE) migrate --noinput -v 0
+	$(MANAGE) createcachetable
 
 # The import worker, the notification deliverer and the deadline sweep (every 5 minutes) run
 # beside the server and stop with it.

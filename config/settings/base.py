@@ -114,6 +114,24 @@ def database_from_env() -> dict:
 
 
 DATABASES = {"default": database_from_env()}
+
+# One cache shared by every process (rate limits must hold across gunicorn workers and hosts):
+# Redis when REDIS_URL is set, else a table in the database (`manage.py createcachetable`).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "wangge_cache",
+        }
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"

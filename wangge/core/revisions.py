@@ -53,12 +53,15 @@ class RevisionCache(Generic[T]):
         self.loader = loader
         self._value: T | None = None
         self._revision = -1
-        self._checked_at = 0.0
+        self._checked_at = float("-inf")
         _caches.setdefault(name, []).append(self)
 
     def expire(self) -> None:
-        """Compare with the database on the next get() (a rolled-back bump then changes nothing)."""
-        self._checked_at = 0.0
+        """Compare with the database on the next get() (a rolled-back bump then changes nothing).
+
+        Minus infinity, not 0: the monotonic clock starts near 0 at boot, so on a machine up for
+        less than WANGGE_CACHE_RECHECK_SECONDS a 0 would not force the re-check."""
+        self._checked_at = float("-inf")
 
     def get(self) -> T:
         now = time.monotonic()
