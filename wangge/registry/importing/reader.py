@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from python_calamine import CalamineError, CalamineWorkbook
 
 from wangge.core.errors import ValidationFailed
 
@@ -54,8 +55,6 @@ def _raw_rows(file_name: str, content: bytes) -> Iterator[list]:
             raise file_error(_("The CSV file cannot be read.")) from None
         return
     if suffix in XLSX_SUFFIXES:
-        from python_calamine import CalamineError, CalamineWorkbook
-
         try:
             workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
             sheet = workbook.get_sheet_by_index(0)
@@ -147,9 +146,8 @@ def count_rows(file_name: str, content: bytes) -> int:
     if suffix_of(file_name) == "csv":
         return max(content.count(b"\n") - 1, 0)
     try:
-        from python_calamine import CalamineWorkbook
-
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
         return max(workbook.get_sheet_by_index(0).height - 1, 0)
-    except Exception:
+    except (CalamineError, ValueError, IndexError, OSError):
+        # Unreadable here means unreadable when read for real, which reports it row by row.
         return 0
