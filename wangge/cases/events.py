@@ -6,6 +6,7 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 
 from wangge.core.errors import ValidationFailed
+from wangge.core.fast_insert import insert_row
 
 from . import notify
 from .models import Case, CaseEvent
@@ -71,7 +72,7 @@ def record_event(
         name = getattr(user, "display_name", "") or user.get_username()
     elif getattr(actor, "is_system", False) and not hide_actor:
         name = "system"
-    event = CaseEvent.objects.create(
+    event = CaseEvent(
         case=case,
         at=at,
         actor=user,
@@ -83,6 +84,7 @@ def record_event(
         attachments=attachments or [],
         detail=detail or {},
     )
+    insert_row(event)  # the hot path of intake and every transition
     # Rollups and the notification outbox are written in the same transaction as the event,
     # so neither can miss a change nor count one that rolled back.
     rollup.on_event(case, event)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from wangge.core.crypto import encrypt, normalize_phone
 from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
+from wangge.core.fast_insert import insert_row
 from wangge.core.scope import path_in_scope
 from wangge.orgs.enums import Role
 from wangge.orgs.geometry import METRES_PER_DEGREE, metres_between
@@ -359,7 +360,7 @@ def case_report(
 def _write(case: Case, actor, now: datetime, handler, on_spot: bool, audit_detail: dict) -> None:
     """The intake's writes, in its one transaction: number, case, timeline, audit."""
     case.number = next_case_number(now)
-    case.save(force_insert=True)
+    insert_row(case)
     record_event(
         case,
         actor,

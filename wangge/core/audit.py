@@ -5,6 +5,7 @@ from typing import Any
 from django.utils import timezone
 
 from .context import current_ip
+from .fast_insert import insert_row
 from .models import AuditEvent, AuditResult
 
 
@@ -27,15 +28,17 @@ def audit_record(
     user = getattr(actor, "user", actor)
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
-    return AuditEvent.objects.create(
-        occurred_at=timezone.now(),
-        actor=user,
-        actor_username=username or (user.get_username() if user else ""),
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id or ""),
-        org_path=org_path,
-        result=result,
-        ip_address=ip_address or current_ip.get(),
-        detail=detail or {},
+    return insert_row(
+        AuditEvent(
+            occurred_at=timezone.now(),
+            actor=user,
+            actor_username=username or (user.get_username() if user else ""),
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id or ""),
+            org_path=org_path,
+            result=result,
+            ip_address=ip_address or current_ip.get(),
+            detail=detail or {},
+        )
     )

@@ -192,14 +192,21 @@ def reencrypt(blob: bytes, *, aad: str = "") -> bytes:
     return encrypt(decrypt(blob, aad=aad), aad=aad)
 
 
+_NON_DIGITS = re.compile(r"\D")
+_SPACES = re.compile(r"\s")
+
+
 def normalize_text(value: str) -> str:
     """Fold full-width characters and surrounding space, so that equal inputs index equally."""
+    if value.isascii():
+        # ASCII is already NFKC-normal; an import calls this millions of times.
+        return value.strip()
     return unicodedata.normalize("NFKC", value).strip()
 
 
 def normalize_phone(value: str) -> str:
     """Digits only, without a +86 / 0086 country prefix: "+86 138-1234-5678" → "13812345678"."""
-    digits = re.sub(r"\D", "", normalize_text(value))
+    digits = _NON_DIGITS.sub("", normalize_text(value))
     for prefix in ("0086", "86"):
         if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
             return digits[len(prefix) :]
@@ -208,7 +215,7 @@ def normalize_phone(value: str) -> str:
 
 def normalize_id_number(value: str) -> str:
     """Resident ID numbers end in a check character that may be "x" or "X"; store it upper case."""
-    return re.sub(r"\s", "", normalize_text(value)).upper()
+    return _SPACES.sub("", normalize_text(value)).upper()
 
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")

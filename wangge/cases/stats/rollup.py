@@ -264,10 +264,10 @@ def on_bulk_events(rows: list[tuple[int, str, str, dict]], now: datetime) -> Non
     from ..models import Case
 
     ids = sorted({row[0] for row in rows if row[1] == URGE_ACTION})
-    for part in _chunks(ids):
-        missing = _mark_urged(part)
-        if missing:
-            _refresh(list(Case.objects.filter(pk__in=missing).values(*CASE_FIELDS)), set(missing))
+    # All at once: cases urged in one sweep share rollup rows, so each row is written once.
+    missing = _mark_urged(ids)
+    for part in _chunks(missing):
+        _refresh(list(Case.objects.filter(pk__in=part).values(*CASE_FIELDS)), set(part))
 
 
 OVERDUE = COUNTERS.index("overdue")
@@ -275,25 +275,42 @@ OVERDUE = COUNTERS.index("overdue")
 
 def _mark_urged(ids: list[int]) -> list[int]:
     """An urge changes one thing: the case now counts as overdue (if it did not already, by a
-    late closure). Read only the snapshots, add 1 to `overdue` on the rows of each group of
-    cases that share a snapshot key (a first sweep urges a hundred thousand cases at once and
-    they share a few thousand keys), and mark the snapshots. Returns the ids that have no
-    snapshot (loaded in bulk before a rebuild), for the general path."""
-    found = _snapshots(ids)
+    late closure). Read only the snapshots' keys and two flags, add 1 to `overdue` on the rows
+    of each group of cases that share a snapshot key (a first sweep urges a hundred thousand
+    cases at once and they share a few thousand keys), and mark the snapshots. Returns the ids
+    that have no snapshot (loaded in bulk before a rebuild), for the general path."""
     groups: dict[tuple, int] = {}
     flips: list[int] = []
-    for case_id, item in found.items():
-        if item.urged:
-            continue
-        flips.append(case_id)
-        if not item.counts[OVERDUE]:
-            key = (item.day, item.path, item.handler_path, item.category_pk)
-            groups[key] = groups.get(key, 0) + 1
-    deltas: dict[RowKey, list[int]] = {}
+    found: set[int] = set()
+    for part in _chunks(ids):
+        for (
+            case_id,
+            day,
+            path,
+            handler_path,
+            category_pk,
+            urged,
+            overdue,
+        ) in CaseStatsSnapshot.objects.filter(case_id__in=part).values_list(
+            "case_id", *SNAPSHOT_KEYS, "overdue"
+        ):
+            found.add(case_id)
+            if urged:
+                continue
+            flips.append(case_id)
+            if not overdue:
+                key = (day, path, handler_path, category_pk)
+                groups[key] = groups.get(key, 0) + 1
+    # Only `overdue` moves: add to that one counter rather than through _add's full rows.
+    overdue_by_row: dict[RowKey, int] = {}
     for (day, path, handler_path, category_pk), count in groups.items():
-        rows = Contribution(day, path, handler_path, category_pk, False, ()).rows()
-        counts = tuple(count if index == OVERDUE else 0 for index in range(len(COUNTERS)))
-        _add(deltas, rows, counts, 1)
+        for key in Contribution(day, path, handler_path, category_pk, False, ()).rows():
+            overdue_by_row[key] = overdue_by_row.get(key, 0) + count
+    zeros = [0] * len(COUNTERS)
+    deltas: dict[RowKey, list[int]] = {}
+    for key, count in overdue_by_row.items():
+        row = deltas[key] = zeros.copy()
+        row[OVERDUE] = count
     apply_deltas(deltas)
     for part in _chunks(flips):
         CaseStatsSnapshot.objects.filter(case_id__in=part).update(urged=True, overdue=1)
