@@ -3,10 +3,12 @@ grids, and a second run that adds nothing."""
 
 import json
 from collections import Counter, defaultdict
+from datetime import datetime
 from io import StringIO
 from itertools import pairwise
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from shapely.geometry import Point, shape
 
@@ -49,10 +51,17 @@ def run(tmp_path, *args) -> str:
     return out.getvalue()
 
 
+# The history ends "now": a fixed now makes the seeded mix the same on every day the suite runs
+# (a few hundred cases leave only one or two in the short-lived states, so the real date decided
+# whether some state was empty). A Wednesday morning inside the calendar's covered years.
+NOW = datetime(2026, 11, 18, 10, 0, tzinfo=LOCAL_TZ)
+
+
 @pytest.fixture
 def loaded(tmp_path, settings):
     settings.WANGGE_DEMO_HOUSEHOLDS = 1_500  # ~600 cases: every state, still quick
-    run(tmp_path)
+    with time_machine.travel(NOW, tick=True):
+        run(tmp_path)
     return tmp_path
 
 
