@@ -205,3 +205,30 @@ def test_the_old_get_is_gone(street):
     response = s.client.get(s.url)
     assert response.status_code == 405
     assert PHONE not in response.content.decode()
+
+
+def test_the_history_does_not_reveal_a_sensitive_tag(street, settings):
+    from datetime import date
+
+    from wangge.orgs.permissions import system_actor
+    from wangge.registry.services import person_tag_add
+
+    settings.WANGGE_DATA_EXPORT_RATE = "10/h"
+    s = Setup(street, "export_personal_data")
+    person_tag_add(
+        actor=system_actor(),
+        person_id=s.person.id,
+        tag_code="community_corrections",
+        valid_from=date(2025, 3, 1),
+    )
+    s.reauthenticate()
+    hidden = s.export()
+    assert hidden.status_code == 200
+    assert "community_corrections" not in hidden.content.decode()
+    assert hidden.json()["history"] == []
+    tag = KeyPopulationTag.objects.get(code="community_corrections")
+    TagGrant.objects.create(user=s.admin, tag=tag)
+    shown = s.export().json()
+    assert [(entry["action"], entry["fields"]) for entry in shown["history"]] == [
+        ("tag_add", ["tag"])
+    ]

@@ -6,38 +6,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0003_search_indexes'),
+        ("registry", "0003_search_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='person',
-            options={'permissions': [('reveal_personal_data', 'May reveal a full ID number, phone or address'), ('export_unmasked', 'May export the register unmasked'), ('export_personal_data', 'May export everything held about one person')], 'verbose_name': 'person', 'verbose_name_plural': 'persons'},
+            name="person",
+            options={
+                "permissions": [
+                    ("reveal_personal_data", "May reveal a full ID number, phone or address"),
+                    ("export_unmasked", "May export the register unmasked"),
+                    ("export_personal_data", "May export everything held about one person"),
+                ],
+                "verbose_name": "person",
+                "verbose_name_plural": "persons",
+            },
         ),
         migrations.CreateModel(
-            name='ExportJob',
+            name="ExportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('queued', 'Waiting'), ('running', 'Being written'), ('done', 'Ready to download'), ('failed', 'Failed'), ('expired', 'Expired')], default='queued', max_length=16, verbose_name='state')),
-                ('filters', models.JSONField(default=dict)),
-                ('unmasked', models.BooleanField(default=False)),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('total_rows', models.IntegerField(default=0)),
-                ('processed_rows', models.IntegerField(default=0)),
-                ('stored_file', models.CharField(blank=True, max_length=255)),
-                ('file_name', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Waiting"),
+                            ("running", "Being written"),
+                            ("done", "Ready to download"),
+                            ("failed", "Failed"),
+                            ("expired", "Expired"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                ("filters", models.JSONField(default=dict)),
+                ("unmasked", models.BooleanField(default=False)),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                ("total_rows", models.IntegerField(default=0)),
+                ("processed_rows", models.IntegerField(default=0)),
+                ("stored_file", models.CharField(blank=True, max_length=255)),
+                ("file_name", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['state', 'created_at'], name='registry_ex_state_e4124a_idx')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["state", "created_at"], name="registry_ex_state_e4124a_idx"
+                    )
+                ],
             },
         ),
     ]

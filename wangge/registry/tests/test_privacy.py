@@ -10,9 +10,8 @@ from wangge.core.crypto import decrypt, key_version_of
 from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
 from wangge.core.models import AuditEvent
 from wangge.orgs.actors import actor_for
-from wangge.orgs.enums import Role
 from wangge.orgs.permissions import system_actor
-from wangge.orgs.tests.factories import PASSWORD, grid_worker, staff_user
+from wangge.orgs.tests.factories import PASSWORD, grid_worker
 from wangge.registry.identity import ID_AAD, PHONE_AAD
 from wangge.registry.models import Person, RecordChange
 from wangge.registry.privacy import person_reveal, persons_retention_sweep, register_reencrypt
@@ -163,3 +162,27 @@ def test_reveal_page_answers_in_place_and_only_in_scope(client, street):
     assert shown.status_code == 200 and "13800138000" in shown.content.decode()
     assert shown["Cache-Control"] == "no-store"
     assert client.post(f"/register/persons/{theirs.id}/reveal/", body).status_code == 404
+
+
+def test_the_reveal_page_asks_for_the_totp_code_when_enrolled(client, street, settings):
+    from wangge.core.tests.helpers import code_for, give_device
+    from wangge.orgs.tests.factories import login_as
+
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    person = make_person("张伟", grid=street.grid_a1, phone="13800138000")
+    user = grid_worker(street)
+    allow_reveal(user)
+    device = give_device(user)
+    login_as(client, user)
+    body = {"field": "phone", "reason": "回访核实", "password": PASSWORD}
+    profile = client.get(f"/register/persons/{person.id}/").content.decode()
+    assert 'name="code"' in profile
+    asked = client.post(f"/register/persons/{person.id}/reveal/", body)
+    assert asked.status_code == 422 and "13800138000" not in asked.content.decode()
+    assert AuditEvent.objects.get(action="registry.person_reveal").detail["refused"] == (
+        "totp_required"
+    )
+    shown = client.post(
+        f"/register/persons/{person.id}/reveal/", {**body, "code": code_for(device)}
+    )
+    assert shown.status_code == 200 and "13800138000" in shown.content.decode()
