@@ -30,7 +30,7 @@ STEP = "reauth"
 
 
 def fresh_seconds() -> int:
-    return int(getattr(settings, "WANGGE_REVEAL_FRESH_SECONDS", 300))
+    return int(settings.WANGGE_REVEAL_FRESH_SECONDS)
 
 
 def _digest(value: str) -> str:

@@ -44,7 +44,7 @@ PLAIN_FIELDS = (
 
 
 def data_export_rate() -> str:
-    return getattr(settings, "WANGGE_DATA_EXPORT_RATE", "5/h")
+    return settings.WANGGE_DATA_EXPORT_RATE
 
 
 def _may_export(actor, person) -> bool:

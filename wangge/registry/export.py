@@ -49,7 +49,7 @@ def person_list_workbook(
     target: IO[bytes],
     unmasked: bool = False,
     tmpdir: str | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> int:
     """Write the actor's filtered person list into `target`; returns the number of rows.
 

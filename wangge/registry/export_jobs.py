@@ -59,11 +59,11 @@ STALE_AFTER = timedelta(minutes=30)
 
 
 def export_rate() -> str:
-    return getattr(settings, "WANGGE_EXPORT_RATE", "10/h")
+    return settings.WANGGE_EXPORT_RATE
 
 
 def keep_for() -> timedelta:
-    return timedelta(hours=getattr(settings, "WANGGE_EXPORT_KEEP_HOURS", 24))
+    return timedelta(hours=settings.WANGGE_EXPORT_KEEP_HOURS)
 
 
 def _storage() -> Path:

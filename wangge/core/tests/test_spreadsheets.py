@@ -106,4 +106,4 @@ def test_every_writer_in_the_project_goes_through_the_helpers():
 
 @pytest.mark.parametrize("value", DANGEROUS)
 def test_each_trigger_is_recognised(value):
-    assert csv_safe_cell(value).startswith("'")
+    assert csv_safe_cell(value) == "'" + value

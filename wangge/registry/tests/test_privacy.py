@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.http import HttpResponse
 from django.test import RequestFactory
 
 from wangge.core.crypto import decrypt, key_version_of
@@ -31,7 +32,7 @@ def allow_reveal(user):
 def page_request(actor):
     """A signed-in page request with a session, as the reveal form sends it."""
     request = RequestFactory().post("/")
-    SessionMiddleware(lambda _request: None).process_request(request)
+    SessionMiddleware(lambda _request: HttpResponse()).process_request(request)
     request.user = actor.user
     return request
 
