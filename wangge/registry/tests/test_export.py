@@ -66,6 +66,8 @@ def test_a_page_export_is_queued_written_by_the_worker_and_downloaded_by_its_req
     assert queued.status_code == 302 and queued.url == f"/register/exports/{job.pk}/"
     assert (job.state, job.total_rows, job.filters) == ("queued", 3, {"grid": street.grid_a1.code})
     assert not (var_dir / "exports").exists() or not any((var_dir / "exports").iterdir())
+    page = client.get(f"/register/exports/{job.pk}/")
+    assert page.status_code == 200 and 'id="export-status"' in page.content.decode()
     polling = client.get(f"/register/exports/{job.pk}/", HTTP_HX_REQUEST="true")
     assert 'hx-trigger="every 2s"' in polling.content.decode()
     assert client.get(f"/register/exports/{job.pk}/file/").status_code == 422  # not ready
@@ -238,3 +240,16 @@ def test_a_name_that_looks_like_a_formula_is_exported_as_text(street):
     assert sheet_rows(buffer.getvalue())[1][0] == name
     sheet_xml = zipfile.ZipFile(buffer).read("xl/worksheets/sheet1.xml")
     assert b"<f>" not in sheet_xml
+
+
+def test_the_list_page_offers_the_export_and_unmasked_only_with_the_permission(client, street):
+    make_household_with_members(street.grid_a1)
+    user = grid_worker(street)
+    login_as(client, user)
+    page = client.get("/register/persons/", {"grid": street.grid_a1.code}).content.decode()
+    assert 'action="/register/persons/export/"' in page
+    assert f'name="grid" value="{street.grid_a1.code}"' in page
+    assert 'name="unmasked"' not in page
+    user.user_permissions.add(Permission.objects.get(codename="export_unmasked"))
+    page = client.get("/register/persons/").content.decode()
+    assert 'name="unmasked"' in page and 'name="password"' in page
