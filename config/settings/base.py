@@ -222,3 +222,8 @@ WANGGE_API_TOKEN_TTL = timedelta(days=int(os.environ.get("WANGGE_API_TOKEN_DAYS"
 WANGGE_RETENTION_YEARS = int(os.environ.get("WANGGE_RETENTION_YEARS", "5"))
 # How recent a password check must be to reveal a full ID number, phone or address.
 WANGGE_REVEAL_FRESH_SECONDS = int(os.environ.get("WANGGE_REVEAL_FRESH_SECONDS", "300"))
+# A person's data export (right of access): per user, django-ratelimit's "N/period" syntax.
+WANGGE_DATA_EXPORT_RATE = os.environ.get("WANGGE_DATA_EXPORT_RATE", "5/h")
+# Person list exports (background jobs): requests per user, and how long a file is kept.
+WANGGE_EXPORT_RATE = os.environ.get("WANGGE_EXPORT_RATE", "10/h")
+WANGGE_EXPORT_KEEP_HOURS = int(os.environ.get("WANGGE_EXPORT_KEEP_HOURS", "24"))

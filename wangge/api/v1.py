@@ -11,7 +11,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from wangge.core.denials import denial_record
-from wangge.core.errors import WanggeError
+from wangge.core.errors import RateLimited, WanggeError
 
 from .auth import API_AUTH
 
@@ -32,7 +32,10 @@ def error_body(code: str, message: str, field: str | None = None, **extra) -> di
 @api.exception_handler(WanggeError)
 def on_wangge_error(request, exc: WanggeError):
     denial_record(request=request, exc=exc)  # NotFound and PermissionDenied go to the audit trail
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(NinjaValidationError)

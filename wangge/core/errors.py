@@ -63,3 +63,14 @@ class Conflict(WanggeError):
 
     status = 409
     code = "conflict"
+
+
+class RateLimited(WanggeError):
+    """Too many of these requests in the period; `retry_after` seconds until the next one."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message, *, retry_after: int = 60, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = max(1, int(retry_after))

@@ -9,7 +9,7 @@ from django.shortcuts import render
 
 from .context import client_ip, current_ip
 from .denials import denial_record
-from .errors import WanggeError
+from .errors import RateLimited, WanggeError
 
 SESSION_STARTED_KEY = "wangge_started_at"
 
@@ -61,12 +61,15 @@ class WanggeErrorMiddleware:
             return None
         denial_record(request=request, exc=exception)
         template = self.TEMPLATES.get(exception.status, "core/error.html")
-        return render(
+        response = render(
             request,
             template,
             {"error": exception, "status": exception.status},
             status=exception.status,
         )
+        if isinstance(exception, RateLimited):
+            response["Retry-After"] = str(exception.retry_after)
+        return response
 
 
 class ServerTimingMiddleware:

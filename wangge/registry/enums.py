@@ -71,6 +71,14 @@ class ImportState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class ExportState(models.TextChoices):
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Being written")
+    DONE = "done", _("Ready to download")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired")
+
+
 # Built-in key-population tags (GB/T 31000 data modules). `derived` tags are kept current by
 # the register itself (age and household); the others are set by staff with validity periods.
 class BuiltinTag(models.TextChoices):

@@ -1,24 +1,25 @@
-"""Export of a filtered person list to xlsx: masked by default; unmasked only with the
-`registry.export_unmasked` permission and a stated reason. Every export is audited (the filters
-and the row count, never the values).
+"""The person list as an xlsx workbook: masked by default, full ID numbers and phones only in an
+unmasked export (whose permission, reason and re-authentication export_jobs.py checks).
 
 The rows are exactly the person list's (same scope, filters and sensitive-tag rules), read page
-by page, and written with xlsxwriter in constant-memory mode, so a large export does not hold
-the whole register in memory.
+by page and written with xlsxwriter in constant-memory mode, so a large export does not hold the
+whole register in memory. Every cell goes through core.spreadsheets: a name such as
+`=HYPERLINK(…)` is written as text, never as a formula. The workbook is written by the
+background worker (export_jobs.py), never inside a request.
 """
 
-import io
+from __future__ import annotations
 
-import xlsxwriter
+from collections.abc import Callable
+from typing import IO
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wangge.core.errors import PermissionDenied, ValidationFailed
-from wangge.core.models import AuditResult
+from wangge.core.spreadsheets import new_workbook, write_cells
 
 from .identity import decrypted_identifiers
 from .models import Person
-from .permissions import audit_register, has_register_permission
 from .selectors import PERSON_LIST_MAX, person_list
 
 EXPORT_MAX_ROWS = 200_000
@@ -41,35 +42,27 @@ def _columns() -> list[tuple[str, str]]:
     ]
 
 
-def person_list_export(
-    *, actor, filters: dict, unmasked: bool = False, reason: str = ""
-) -> tuple[bytes, int]:
-    """The xlsx bytes and the number of rows."""
-    reason = (reason or "").strip()
-    if unmasked:
-        if not has_register_permission(actor, "export_unmasked"):
-            audit_register(
-                actor,
-                "registry.person_export",
-                object_type="person",
-                object_id="",
-                detail={"unmasked": True, "refused": "not_allowed"},
-                result=AuditResult.DENIED,
-            )
-            raise PermissionDenied(
-                _("You may not export full ID numbers and phones."), field="unmasked"
-            )
-        if len(reason) < 4:
-            raise ValidationFailed(
-                _("State the reason for an unmasked export (at least 4 characters)."),
-                code="required",
-                field="reason",
-            )
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"constant_memory": True, "in_memory": False})
+def person_list_workbook(
+    *,
+    actor,
+    filters: dict,
+    target: IO[bytes],
+    unmasked: bool = False,
+    tmpdir: str | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> int:
+    """Write the actor's filtered person list into `target`; returns the number of rows.
+
+    The caller has checked the right to an unmasked export. `progress(rows)` is called after
+    each page; `tmpdir` is where xlsxwriter keeps its row files while writing.
+    """
+    options: dict = {"constant_memory": True, "in_memory": False}
+    if tmpdir:
+        options["tmpdir"] = tmpdir
+    workbook = new_workbook(target, options)
     sheet = workbook.add_worksheet(_("Persons"))
     columns = _columns()
-    sheet.write_row(0, 0, [label for _key, label in columns])
+    write_cells(sheet, 0, 0, [label for _key, label in columns])
     written, cursor = 0, None
     while written < EXPORT_MAX_ROWS:
         rows, cursor = person_list(
@@ -84,23 +77,13 @@ def person_list_export(
                 "tags": "、".join(tag["name"] for tag in row.get("tags", [])),
             }
             written += 1
-            sheet.write_row(written, 0, [_cell(values.get(key)) for key, _label in columns])
+            write_cells(sheet, written, 0, [values.get(key) for key, _label in columns])
+        if progress is not None:
+            progress(written)
         if cursor is None:
             break
     workbook.close()
-    audit_register(
-        actor,
-        "registry.person_export",
-        object_type="person",
-        object_id="",
-        detail={
-            "unmasked": unmasked,
-            "reason": reason[:200] if unmasked else "",
-            "rows": written,
-            "filters": sorted(filters),
-        },
-    )
-    return buffer.getvalue(), written
+    return written
 
 
 def dated_name(stem: str) -> str:
@@ -113,11 +96,3 @@ def _plain_identifiers(person_ids: list[int]) -> dict[int, dict]:
         "id", "id_number_encrypted", "phone_encrypted", "registered_address_encrypted"
     )
     return {person.id: decrypted_identifiers(person) for person in people}
-
-
-def _cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, (int, float, str)):
-        return value
-    return str(value)

@@ -18,6 +18,7 @@ from wangge.orgs.models import OrgUnit
 
 from .enums import (
     DwellingUse,
+    ExportState,
     Gender,
     ImportKind,
     ImportState,
@@ -227,6 +228,7 @@ class Person(Placed):
         permissions = [
             ("reveal_personal_data", "May reveal a full ID number, phone or address"),
             ("export_unmasked", "May export the register unmasked"),
+            ("export_personal_data", "May export everything held about one person"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -417,3 +419,37 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.file_name} ({self.state})"
+
+
+class ExportJob(models.Model):
+    """A person list export written by the background worker (registry/export_jobs.py).
+
+    The finished file is stored encrypted under VAR_DIR/exports/, readable by the requester
+    only, and deleted when the job expires.
+    """
+
+    state = models.CharField(
+        _("state"), max_length=16, choices=ExportState.choices, default=ExportState.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # The list filters (grid, tag, ages, …): no personal data, like the list page's query.
+    filters = models.JSONField(default=dict)
+    unmasked = models.BooleanField(default=False)
+    reason = models.CharField(max_length=200, blank=True)
+    total_rows = models.IntegerField(default=0)
+    processed_rows = models.IntegerField(default=0)
+    stored_file = models.CharField(max_length=255, blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} ({self.state})"

@@ -1,6 +1,6 @@
 """Privacy controls of the register: the audited reveal of a full value, retention (archive and
-erase identifiers of persons who left long ago), a person's data export for their own request,
-and the re-encryption pass after a key rotation.
+erase identifiers of persons who left long ago) and the re-encryption pass after a key rotation.
+A person's data export for their own request is in data_export.py.
 """
 
 from datetime import date, timedelta
@@ -12,14 +12,13 @@ from django.utils.translation import gettext as _
 
 from wangge.core.audit import audit_record
 from wangge.core.crypto import needs_reencryption, reencrypt
-from wangge.core.errors import PermissionDenied, ValidationFailed
-from wangge.core.models import AuditEvent, AuditResult
-from wangge.core.twofactor import totp_required, totp_verify
-from wangge.orgs.enums import Role
+from wangge.core.errors import PermissionDenied, RateLimited, ValidationFailed
+from wangge.core.models import AuditResult
+from wangge.core.reauth import reauthenticate, require_fresh_authentication
 from wangge.orgs.permissions import is_system
 
 from .identity import ADDRESS_AAD, CONTACT_PHONE_AAD, ID_AAD, PHONE_AAD, decrypted_identifiers
-from .models import Organisation, Person, PersonTag, RecordChange
+from .models import Organisation, Person, RecordChange
 from .permissions import audit_register, has_register_permission
 from .services import person_in_scope
 
@@ -35,27 +34,58 @@ ERASED = {
 }
 
 
-def _fresh_authentication(actor, password: str, code: str | None) -> None:
-    """The password again, and the TOTP code when the user has two factors."""
-    user = getattr(actor, "user", None)
-    if user is None or not password or not user.check_password(password):
-        raise ValidationFailed(
-            _("Enter your password again to reveal a full value."),
-            code="reauthentication_failed",
-            field="password",
+def confirm_fresh_authentication(*, actor, request, password: str = "", code: str | None = None):
+    """The password (and TOTP code) given with the request, or a re-authentication of the same
+    session or token within WANGGE_REVEAL_FRESH_SECONDS. The system actor needs neither."""
+    if is_system(actor):
+        return
+    if password:
+        reauthenticate(
+            user=getattr(actor, "user", None), request=request, password=password, code=code
         )
-    if totp_required(user) and totp_verify(user=user, code=code) is None:
-        raise ValidationFailed(
-            _("Enter a current code from your authenticator app."),
-            code="reauthentication_failed",
-            field="code",
+    else:
+        require_fresh_authentication(request)
+
+
+def refuser(actor, action: str, *, person, detail: dict):
+    """A function that audits a refused attempt (with `detail` and the refusal's code) and marks
+    the error as audited, so that no later layer records it again."""
+
+    def refuse(exc, result=AuditResult.DENIED):
+        audit_register(
+            actor,
+            action,
+            object_type="person",
+            object_id=person.id,
+            path=person.path,
+            detail={**detail, "refused": exc.code},
+            result=result,
         )
+        exc.audited = True
+        return exc
+
+    return refuse
+
+
+def refusal_result(exc) -> str:
+    """A wrong password or missing input is a failure; anything else (no right, locked out,
+    not re-authenticated, rate-limited) a denial."""
+    return AuditResult.FAILED if isinstance(exc, ValidationFailed) else AuditResult.DENIED
 
 
 def person_reveal(
-    *, actor, person_id: int, field: str, reason: str, password: str, code: str | None = None
+    *,
+    actor,
+    request,
+    person_id: int,
+    field: str,
+    reason: str,
+    password: str = "",
+    code: str | None = None,
 ) -> str:
-    """The full value of one identifier, for a stated reason, after a fresh authentication.
+    """The full value of one identifier, for a stated reason, after a fresh authentication: the
+    password (and TOTP code when enrolled) given here, or a re-authentication within
+    WANGGE_REVEAL_FRESH_SECONDS. A wrong password counts toward the lockout.
 
     Every attempt is audited (the reason, never the value). Not a transaction: the audit row of
     a refused attempt must stay.
@@ -69,20 +99,7 @@ def person_reveal(
         )
     reason = (reason or "").strip()
     base = {"field": field, "reason": reason[:200]}
-
-    def refuse(exc, result=AuditResult.DENIED):
-        audit_register(
-            actor,
-            "registry.person_reveal",
-            object_type="person",
-            object_id=person.id,
-            path=person.path,
-            detail={**base, "refused": exc.code},
-            result=result,
-        )
-        exc.audited = True
-        return exc
-
+    refuse = refuser(actor, "registry.person_reveal", person=person, detail=base)
     if not has_register_permission(actor, "reveal_personal_data"):
         raise refuse(
             PermissionDenied(
@@ -99,9 +116,9 @@ def person_reveal(
             AuditResult.FAILED,
         )
     try:
-        _fresh_authentication(actor, password, code)
-    except ValidationFailed as exc:
-        raise refuse(exc, AuditResult.FAILED) from None
+        confirm_fresh_authentication(actor=actor, request=request, password=password, code=code)
+    except (ValidationFailed, PermissionDenied, RateLimited) as exc:
+        raise refuse(exc, refusal_result(exc)) from None
     value = decrypted_identifiers(person)[field]
     audit_register(
         actor,
@@ -147,68 +164,6 @@ def persons_retention_sweep(*, actor, today: date | None = None) -> int:
         detail={"archived": len(ids), "cutoff": cutoff.isoformat()},
     )
     return len(ids)
-
-
-def person_data_export(*, actor, person_id: int) -> dict:
-    """Everything the register holds about one person, for the person's own request.
-
-    Admins of the person's area only; audited. Includes every tag (the person is entitled to
-    see their own record) and who viewed the record when.
-    """
-    person = person_in_scope(actor=actor, person_id=person_id)
-    if not (is_system(actor) or any(person.path.startswith(p) for p in actor.paths(Role.ADMIN))):
-        raise PermissionDenied(_("Only an admin of the person's area may export their data."))
-    fields = (
-        "name",
-        "gender",
-        "birth_date",
-        "ethnicity",
-        "residence_status",
-        "party_member",
-        "employer",
-        "relationship",
-        "move_in_date",
-        "move_out_date",
-    )
-    record = {field: _plain_value(getattr(person, field)) for field in fields}
-    record.update(decrypted_identifiers(person))
-    household = person.household
-    export = {
-        "person": record,
-        "household": household.number if household else None,
-        "grid": person.grid.code if person.grid else None,
-        "tags": [
-            {
-                "tag": row.tag.code,
-                "valid_from": row.valid_from.isoformat(),
-                "valid_to": row.valid_to.isoformat() if row.valid_to else None,
-                "grade": row.grade,
-            }
-            for row in PersonTag.objects.filter(person=person).select_related("tag")
-        ],
-        "history": [
-            {"at": row.changed_at.isoformat(), "action": row.action, "fields": sorted(row.changes)}
-            for row in RecordChange.objects.filter(object_type="person", object_id=person.id)
-        ],
-        "access_log": [
-            {"at": row.occurred_at.isoformat(), "by": row.actor_username, "action": row.action}
-            for row in AuditEvent.objects.filter(
-                object_type="registry.person", object_id=str(person.id)
-            ).order_by("occurred_at")
-        ],
-    }
-    audit_register(
-        actor,
-        "registry.person_data_export",
-        object_type="person",
-        object_id=person.id,
-        path=person.path,
-    )
-    return export
-
-
-def _plain_value(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 ENCRYPTED_COLUMNS = (

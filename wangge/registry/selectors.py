@@ -622,6 +622,11 @@ def person_list(
     return rows, (str(page[-1].id) if more and page else None)
 
 
+def person_list_count(*, actor, filters: dict) -> int:
+    """How many rows person_list would give over all its pages (checks the filters too)."""
+    return _scoped(Person, actor).filter(CURRENT_PERSON, _person_filter(actor, filters)).count()
+
+
 def key_population_tags(*, actor) -> list[dict]:
     """The tags the actor may see, in display order (sensitive ones only with a grant)."""
     rows = KeyPopulationTag.objects.filter(id__in=list(visible_tags(actor))).order_by(

@@ -16,6 +16,7 @@ from wangge.core.accounts import (
     login_locked,
     login_success_reset,
 )
+from wangge.core.reauth import fresh_seconds, reauthenticate
 from wangge.core.tokens import api_token_issue, api_token_revoke
 from wangge.core.twofactor import totp_device_for, totp_required, totp_verify
 from wangge.orgs.accounts import role_grants_for
@@ -34,6 +35,15 @@ class TokenIn(Schema):
 class TokenOut(Schema):
     token: str
     expires_at: datetime
+
+
+class ReauthIn(Schema):
+    password: str = Field(..., max_length=256)
+    code: str | None = Field(None, max_length=12)
+
+
+class ReauthOut(Schema):
+    fresh_for_seconds: int
 
 
 class ErrorOut(Schema):
@@ -127,6 +137,18 @@ def _bearer(request) -> str:
 def token_revoke(request):
     api_token_revoke(actor=request.user, raw=_bearer(request))
     return 204, None
+
+
+@router.post(
+    "/auth/reauthenticate",
+    response={200: ReauthOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    summary="Confirm the password (and TOTP code) again before a sensitive act",
+)
+def reauthenticate_endpoint(request, payload: ReauthIn):
+    """Makes the credential of this request (its token or session) fresh for
+    WANGGE_REVEAL_FRESH_SECONDS. A wrong password or code counts toward the lockout."""
+    reauthenticate(user=request.user, request=request, password=payload.password, code=payload.code)
+    return 200, {"fresh_for_seconds": fresh_seconds()}
 
 
 @router.get("/auth/me", response=MeOut, summary="The signed-in user and their roles")

@@ -6,15 +6,22 @@ field; a stale `version` 409. Identifiers never travel in URLs: search terms may
 search box is how a clerk finds a person, so the API also accepts `POST /persons/search`.
 """
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from ninja import Field, Query, Router, Schema
 
 from wangge.core.downloads import xlsx_download
 from wangge.orgs.actors import request_actor
-from wangge.registry import place_services, privacy, selectors, services, tag_services
-from wangge.registry.export import dated_name, person_list_export
+from wangge.registry import (
+    data_export,
+    export_jobs,
+    place_services,
+    privacy,
+    selectors,
+    services,
+    tag_services,
+)
 from wangge.registry.search import person_search
 
 from .orgs import ErrorOut
@@ -103,8 +110,14 @@ class TagEndIn(Schema):
 class RevealIn(Schema):
     field: str
     reason: str = Field(..., max_length=200)
-    password: str
-    code: str | None = None
+    password: str = Field("", max_length=256, description="or re-authenticate first")
+    code: str | None = Field(None, max_length=12)
+
+
+class DataExportIn(Schema):
+    reason: str = Field(..., max_length=200)
+    password: str = Field("", max_length=256, description="or re-authenticate first")
+    code: str | None = Field(None, max_length=12)
 
 
 class RevealOut(Schema):
@@ -174,18 +187,66 @@ class ExportIn(Schema):
     residence_status: str | None = None
     unmasked: bool = False
     reason: str = Field("", max_length=200)
+    password: str = Field("", max_length=256, description="for an unmasked export")
+    code: str | None = Field(None, max_length=12)
 
 
-@router.post("/persons/export", response={200: None, **WRITE_ERRORS})
+class ExportJobOut(Schema):
+    id: int
+    state: str
+    unmasked: bool
+    processed_rows: int
+    total_rows: int
+    created_at: datetime
+    finished_at: datetime | None = None
+    expires_at: datetime | None = None
+    download: str | None = Field(None, description="the file's URL once the state is `done`")
+
+
+def _export_job_out(job) -> dict:
+    return {
+        "id": job.pk,
+        "state": job.state,
+        "unmasked": job.unmasked,
+        "processed_rows": job.processed_rows,
+        "total_rows": job.total_rows,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+        "expires_at": job.expires_at,
+        "download": f"/api/v1/exports/{job.pk}/file" if job.state == "done" else None,
+    }
+
+
+@router.post("/persons/export", response={202: ExportJobOut, 429: ErrorOut, **WRITE_ERRORS})
 def person_export(request, payload: ExportIn):
-    """The filtered list as xlsx; unmasked only with the permission and a reason (audited)."""
-    content, _rows = person_list_export(
+    """Queue an xlsx export of the filtered list (written in the background: poll
+    `GET /exports/{id}`). Unmasked only with the permission, a reason and a re-authentication;
+    one running export per user and a few per hour; audited."""
+    job = export_jobs.export_job_request(
         actor=request_actor(request),
-        filters=payload.model_dump(exclude={"unmasked", "reason"}, exclude_none=True),
+        request=request,
+        filters=payload.model_dump(
+            exclude={"unmasked", "reason", "password", "code"}, exclude_none=True
+        ),
         unmasked=payload.unmasked,
         reason=payload.reason,
+        password=payload.password,
+        code=payload.code,
     )
-    return xlsx_download(content, dated_name("persons"))
+    return 202, _export_job_out(job)
+
+
+@router.get("/exports/{job_id}", response={200: ExportJobOut, **ERRORS})
+def export_job_get(request, job_id: int):
+    """An export's state and progress; the requester's own only (anyone else: 404)."""
+    return _export_job_out(export_jobs.export_job_get(actor=request_actor(request), job_id=job_id))
+
+
+@router.get("/exports/{job_id}/file", response={200: None, **ERRORS})
+def export_job_file(request, job_id: int):
+    """The finished workbook, for the requester only, until it expires; audited."""
+    content, name = export_jobs.export_job_file(actor=request_actor(request), job_id=job_id)
+    return xlsx_download(content, name)
 
 
 @router.post("/persons/search", response={200: PersonPage, **ERRORS})
@@ -262,6 +323,7 @@ def person_reveal(request, person_id: int, payload: RevealIn):
     """One full value, for a stated reason, after the password (and TOTP code) again."""
     value = privacy.person_reveal(
         actor=request_actor(request),
+        request=request,
         person_id=person_id,
         field=payload.field,
         reason=payload.reason,
@@ -271,10 +333,22 @@ def person_reveal(request, person_id: int, payload: RevealIn):
     return {"field": payload.field, "value": value}
 
 
-@router.get("/persons/{person_id}/data-export", response={200: dict[str, Any], **WRITE_ERRORS})
-def person_data_export(request, person_id: int):
-    """Everything held about one person, for their own request (admins; audited)."""
-    return privacy.person_data_export(actor=request_actor(request), person_id=person_id)
+@router.post(
+    "/persons/{person_id}/data-export",
+    response={200: dict[str, Any], 429: ErrorOut, **WRITE_ERRORS},
+)
+def person_data_export(request, person_id: int, payload: DataExportIn):
+    """Everything held about one person, for their own request. Needs the
+    `export_personal_data` permission, a reason and a re-authentication (here or through
+    `POST /auth/reauthenticate` within the last minutes); rate-limited; audited."""
+    return data_export.person_data_export(
+        actor=request_actor(request),
+        request=request,
+        person_id=person_id,
+        reason=payload.reason,
+        password=payload.password,
+        code=payload.code,
+    )
 
 
 @router.get("/households/{household_id}", response={200: dict[str, Any], **ERRORS})

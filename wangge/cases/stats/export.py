@@ -2,8 +2,9 @@
 
 import io
 
-import xlsxwriter
 from django.utils.translation import gettext as _
+
+from wangge.core.spreadsheets import new_workbook, write_cells
 
 from .indicators import INDICATORS, Indicators
 
@@ -38,22 +39,22 @@ def stats_sections(stats) -> list[tuple[str, str, list[tuple[str, str, Indicator
 def stats_workbook(stats) -> bytes:
     """One sheet: a heading with the unit, period and category, then each section's table."""
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    workbook = new_workbook(buffer, {"in_memory": True})
     sheet = workbook.add_worksheet(_("Case statistics")[:31])
     bold = workbook.add_format({"bold": True})
-    sheet.write_row(0, 0, [_("Unit"), stats.unit.name, stats.unit.code], bold)
-    sheet.write_row(1, 0, [_("Reported from"), stats.start.isoformat(), stats.end.isoformat()])
+    write_cells(sheet, 0, 0, [_("Unit"), stats.unit.name, stats.unit.code], bold)
+    write_cells(sheet, 1, 0, [_("Reported from"), stats.start, stats.end])
     category = f"{stats.category.code} {stats.category.name}" if stats.category else _("All")
-    sheet.write_row(2, 0, [_("Category"), category])
+    write_cells(sheet, 2, 0, [_("Category"), category])
     line = 4
     for _key, title, rows in stats_sections(stats):
-        sheet.write(line, 0, title, bold)
+        sheet.write_string(line, 0, title, bold)
         line += 1
-        sheet.write_row(line, 0, [_("Name"), _("Code"), *[str(i[1]) for i in INDICATORS]], bold)
+        write_cells(sheet, line, 0, [_("Name"), _("Code"), *[str(i[1]) for i in INDICATORS]], bold)
         line += 1
         for name, code, figures in rows:
             values = [getattr(figures, key) for key, _label, _kind in INDICATORS]
-            sheet.write_row(line, 0, [name, code, *["" if v is None else v for v in values]])
+            write_cells(sheet, line, 0, [name, code, *values])
             line += 1
         line += 1
     sheet.set_column(0, 0, 18)

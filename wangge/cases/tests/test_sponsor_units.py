@@ -2,6 +2,7 @@
 lists (generated Thursday, answered by Friday, exported to xlsx)."""
 
 import io
+import zipfile
 from datetime import date
 
 import pytest
@@ -109,3 +110,19 @@ def test_only_the_sponsor_unit_answers_and_others_see_nothing(c, clock):
 def test_week_of_is_the_thursday_of_the_week():
     assert week_of(date(2026, 11, 16)) == date(2026, 11, 19)
     assert week_of(date(2026, 11, 22)) == date(2026, 11, 19)
+
+
+def test_an_answer_that_looks_like_a_formula_is_exported_as_text(c, clock):
+    report(c.resident, point=c.point)
+    sponsor_issue_lists_generate(today=date(2026, 11, 19))
+    item = SponsorIssueItem.objects.get()
+    answer = '=HYPERLINK("http://evil.example","点这里")'
+    sponsor_issue_answer(actor=c.dept2, item_id=item.pk, answer=answer)
+    client = Client()
+    client.force_login(c.command.user)
+    download = client.get(f"/cases/sponsor-lists/{item.issue_list_id}/xlsx/")
+    book = CalamineWorkbook.from_filelike(io.BytesIO(download.content))
+    assert book.get_sheet_by_index(0).to_python()[1][6] == answer
+    assert b"<f>" not in zipfile.ZipFile(io.BytesIO(download.content)).read(
+        "xl/worksheets/sheet1.xml"
+    )

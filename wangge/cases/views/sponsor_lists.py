@@ -3,7 +3,6 @@ its xlsx export. Out of scope is the 404 page; a refused answer re-renders with 
 
 import io
 
-import xlsxwriter
 from django import forms
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -15,6 +14,7 @@ from wangge.core.decorators import staff_role_required
 from wangge.core.downloads import xlsx_download
 from wangge.core.errors import PermissionDenied, ValidationFailed
 from wangge.core.scope import request_actor
+from wangge.core.spreadsheets import new_workbook, write_cells
 
 from ..sponsor_list_selectors import sponsor_issue_list_get, sponsor_issue_lists
 from ..sponsor_lists import sponsor_issue_answer
@@ -76,7 +76,7 @@ def answer(request, list_id: int, item_id: int):
 def export(request, list_id: int):
     issue_list, items = sponsor_issue_list_get(actor=request_actor(request), list_id=list_id)
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    workbook = new_workbook(buffer, {"in_memory": True})
     sheet = workbook.add_worksheet(_("Issue list"))
     head = workbook.add_format({"bold": True})
     headers = [
@@ -89,10 +89,11 @@ def export(request, list_id: int):
         _("Answer"),
         _("Answered"),
     ]
-    sheet.write_row(0, 0, headers, head)
+    write_cells(sheet, 0, 0, headers, head)
     for row, item in enumerate(items, start=1):
         case = item.case
-        sheet.write_row(
+        write_cells(
+            sheet,
             row,
             0,
             [

@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 
-import xlsxwriter
 from django.utils.translation import gettext as _
+
+from wangge.core.spreadsheets import new_workbook, write_cells
 
 from .columns import ALLOWED_VALUES, KIND_COLUMNS
 from .reader import _raw_rows
@@ -18,7 +19,7 @@ def template_workbook(kind: str) -> bytes:
     """Chinese headers (required ones bold and marked *), one example row, and a notes sheet."""
     columns = KIND_COLUMNS[kind]
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    workbook = new_workbook(buffer, {"in_memory": True})
     sheet = workbook.add_worksheet(_("Data"))
     required = workbook.add_format({"bold": True, "bg_color": "#FDE9D9"})
     optional = workbook.add_format({"bold": True, "bg_color": "#EEEEEE"})
@@ -34,9 +35,10 @@ def template_workbook(kind: str) -> bytes:
         sheet.set_column(position, position, max(12, len(column.header) * 3), as_text)
     sheet.freeze_panes(1, 0)
     notes = workbook.add_worksheet(_("Notes"))
-    notes.write_row(0, 0, [_("Column"), _("Required"), _("Allowed values")], optional)
+    write_cells(notes, 0, 0, [_("Column"), _("Required"), _("Allowed values")], optional)
     for line, column in enumerate(columns, start=1):
-        notes.write_row(
+        write_cells(
+            notes,
             line,
             0,
             [
@@ -62,7 +64,7 @@ def error_workbook(file_name: str, content: bytes, errors: list[dict]) -> bytes:
     for error in errors:
         by_row[int(error["row"])].append(f"{error['column']}: {error['message']}")
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "constant_memory": True})
+    workbook = new_workbook(buffer, {"in_memory": True, "constant_memory": True})
     sheet = workbook.add_worksheet()
     marked = workbook.add_format({"font_color": "#C00000"})
     width = 0  # the header's width: the 错误 column goes right after it

@@ -97,6 +97,7 @@ def person_list_page(request):
             "filters": filters,
             "options": person_list_options(actor=actor),
             "error": error,
+            "can_export_unmasked": has_register_permission(actor, "export_unmasked"),
             "first_url": f"{base}?{urlencode(active)}" if request.GET.get("after") else None,
             "next_url": (
                 f"{base}?{urlencode({**active, 'after': next_cursor})}" if next_cursor else None

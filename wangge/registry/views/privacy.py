@@ -5,7 +5,7 @@ from django.urls import URLPattern, path
 from django.views.decorators.http import require_POST
 
 from wangge.core.decorators import staff_role_required
-from wangge.core.errors import PermissionDenied, ValidationFailed
+from wangge.core.errors import PermissionDenied, RateLimited, ValidationFailed
 from wangge.core.scope import request_actor
 
 from ..privacy import person_reveal
@@ -20,6 +20,7 @@ def person_reveal_view(request, person_id: int):
     try:
         context["value"] = person_reveal(
             actor=request_actor(request),
+            request=request,
             person_id=person_id,
             field=field,
             reason=request.POST.get("reason", ""),
@@ -27,7 +28,7 @@ def person_reveal_view(request, person_id: int):
             code=request.POST.get("code") or None,
         )
         status = 200
-    except (ValidationFailed, PermissionDenied) as exc:
+    except (ValidationFailed, PermissionDenied, RateLimited) as exc:
         # Answered inside the form (the attempt is already audited); NotFound still 404s.
         context["error"] = exc
         status = exc.status
