@@ -79,7 +79,8 @@
     }
     if (data.categories.length) {
       chart("chart-categories", {
-        tooltip: { trigger: "item", formatter: itemTooltip },
+        // confine: ECharts then draws no arrow, which it would write as a style attribute.
+        tooltip: { trigger: "item", formatter: itemTooltip, confine: true },
         series: [{ name: names.reported, type: "pie", radius: ["35%", "65%"], data: data.categories }],
       });
     }
