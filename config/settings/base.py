@@ -6,6 +6,7 @@ Values that differ per deployment come from the environment.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("WANGGE_VAR_DIR", BASE_DIR / "var"))
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "wangge.core.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -227,3 +229,54 @@ WANGGE_DATA_EXPORT_RATE = os.environ.get("WANGGE_DATA_EXPORT_RATE", "5/h")
 # Person list exports (background jobs): requests per user, and how long a file is kept.
 WANGGE_EXPORT_RATE = os.environ.get("WANGGE_EXPORT_RATE", "10/h")
 WANGGE_EXPORT_KEEP_HOURS = int(os.environ.get("WANGGE_EXPORT_KEEP_HOURS", "24"))
+
+# --- Content Security Policy (django-csp) ------------------------------------------------------
+# Scripts and styles come only from our own static files: no inline script, no eval, no inline
+# style attribute or <style> element, so a stored name that slips past escaping still cannot run
+# (docs/security.md, "Content Security Policy and stored text"). json_script data blocks are not
+# scripts and need no nonce; no page has an inline script, so there are no nonces to hand out.
+
+
+def tile_img_sources(url: str, subdomains: str) -> list[str]:
+    """The origins the map tiles are fetched from, for img-src ([] without tiles).
+
+    "{s}" in the host is Leaflet's subdomain placeholder: one origin per subdomain character
+    (Leaflet's default "abc" when none are set); any other placeholder left in the host becomes
+    a "*." wildcard over the rest of the host, the only wildcard CSP allows.
+    """
+    if not url:
+        return []
+    parts = urlsplit(url)
+    host = parts.netloc
+    if "{s}" in host:
+        hosts = [host.replace("{s}", letter) for letter in dict.fromkeys(subdomains or "abc")]
+    else:
+        hosts = [host]
+    sources = []
+    for one in hosts:
+        if "{" in one:
+            one = "*." + one.split(".", 1)[1] if "." in one else one
+        sources.append(f"{parts.scheme}://{one}")
+    return sources
+
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # data: for the favicon and blob: for photo previews; the tile host when tiles are set.
+        "img-src": [
+            "'self'",
+            "data:",
+            "blob:",
+            *tile_img_sources(WANGGE_TILE_URL, WANGGE_TILE_SUBDOMAINS),
+        ],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}

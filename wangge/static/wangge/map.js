@@ -71,6 +71,13 @@
     return track(fetch(url, L.extend({ credentials: "same-origin" }, options || {})));
   }
 
+  // Stored text reaches the page only as a text node, never through innerHTML.
+  function textElement(tag, text) {
+    var element = document.createElement(tag);
+    element.textContent = text == null ? "" : String(text);
+    return element;
+  }
+
   function isGrid(props) {
     return GRID_KINDS.indexOf(props.kind) >= 0;
   }
@@ -105,7 +112,10 @@
       byCode[props.code] = inner;
       featuresByCode[props.code] = feature;
       if (isGrid(props)) {
-        inner.bindTooltip(shortName(props, collection), {
+        // An element, not a string: Leaflet writes a string tooltip as HTML, and a grid's name is
+        // text typed by an admin.
+        inner.labelText = shortName(props, collection);
+        inner.bindTooltip(textElement("span", inner.labelText), {
           permanent: true, direction: "center", className: "grid-label",
         });
         inner.on("click", function () {
@@ -146,7 +156,7 @@
       var bounds = layer.getBounds();
       var nw = map.latLngToContainerPoint(bounds.getNorthWest());
       var se = map.latLngToContainerPoint(bounds.getSouthEast());
-      var text = String(tooltip.getContent() || "");
+      var text = layer.labelText || "";
       var fits = (se.x - nw.x) > text.length * 13 + 12 && (se.y - nw.y) > 28;
       var code = layer.feature.properties.code;
       if (fits || code === selectedCode) layer.openTooltip();

@@ -28,6 +28,15 @@
     : null;
   var layer = L.layerGroup().addTo(map);
 
+  // A building's name is text a grid worker typed: Leaflet would write a string tooltip as HTML,
+  // so it gets an element holding a text node.
+  function label(text) {
+    var span = document.createElement("span");
+    span.className = "building-label";
+    span.textContent = text == null ? "" : String(text);
+    return span;
+  }
+
   function open(id) {
     window.location.href = buildingUrl.replace("/0/", "/" + id + "/");
   }
@@ -46,7 +55,7 @@
       if (group.length === 1) {
         var one = group[0];
         L.circleMarker(one.ll, { radius: 9, color: "#fff", weight: 2, fillColor: "#1d4ed8", fillOpacity: 0.9 })
-          .bindTooltip(one.f.properties.name)
+          .bindTooltip(label(one.f.properties.name))
           .on("click", function () { open(one.f.properties.id); })
           .addTo(layer);
         return;

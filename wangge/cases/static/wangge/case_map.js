@@ -30,10 +30,13 @@
     map.setView(ll, 17);
   }
 
-  function escapeHtml(text) {
-    return String(text == null ? "" : text).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
+  // Build an element whose content is text only: stored names (categories, grids) never pass
+  // through innerHTML, so markup in them shows as typed.
+  function el(tag, text, className) {
+    var element = document.createElement(tag);
+    if (className) element.className = className;
+    if (text != null) element.textContent = String(text);
+    return element;
   }
 
   function format(template, values) {
@@ -72,17 +75,31 @@
       else map.setView([30.05, 103.83], 13);
     }
 
+    // Popups are elements, not HTML strings (Leaflet writes a string popup as HTML).
     function popup(props, categories) {
       var state = cfg.states[props.state] || { label: props.state };
       var url = cfg.caseUrl.replace(cfg.placeholder, encodeURIComponent(props.number));
       var due = props.due ? props.due.slice(0, 16).replace("T", " ") : "—";
-      var card = props.card ? " · " + escapeHtml(t[props.card] || props.card) : "";
-      return '<dl class="case-popup"><dt>' + escapeHtml(props.number) + "</dt>" +
-        "<dd>" + escapeHtml(t.category) + ": " + escapeHtml(props.category) + " " +
-        escapeHtml(categories[props.category] || "") + "</dd>" +
-        "<dd>" + escapeHtml(t.state) + ": " + escapeHtml(state.label) + card + "</dd>" +
-        "<dd>" + escapeHtml(t.due) + ": " + escapeHtml(due) + "</dd></dl>" +
-        '<a class="button" href="' + escapeHtml(url) + '">' + escapeHtml(t.open) + "</a>";
+      var card = props.card ? " · " + (t[props.card] || props.card) : "";
+      var box = document.createElement("div");
+      var list = el("dl", null, "case-popup");
+      list.appendChild(el("dt", props.number));
+      list.appendChild(el("dd", t.category + ": " + props.category + " " + (categories[props.category] || "")));
+      list.appendChild(el("dd", t.state + ": " + state.label + card));
+      list.appendChild(el("dd", t.due + ": " + due));
+      var link = el("a", t.open, "button");
+      link.href = url;
+      box.appendChild(list);
+      box.appendChild(link);
+      return box;
+    }
+
+    function gridPopup(props) {
+      var box = document.createElement("div");
+      box.appendChild(el("strong", props.name));
+      box.appendChild(el("div", props.count + " " + t.cases));
+      box.appendChild(el("div", t.red + ": " + props.red + " · " + t.yellow + ": " + props.yellow));
+      return box;
     }
 
     function drawPoints(layer) {
@@ -112,15 +129,12 @@
         var size = Math.min(56, 26 + String(props.count).length * 6);
         var icon = L.divIcon({
           className: "case-cluster" + (props.red ? " has-red" : ""),
-          html: "<span>" + escapeHtml(props.count) + "</span>",
+          html: el("span", props.count),
           iconSize: [size, size],
         });
+        // title is set as an attribute by Leaflet, so the name stays text there too.
         var marker = L.marker([c[1], c[0]], { icon: icon, keyboard: true, title: props.name });
-        marker.bindPopup(
-          "<strong>" + escapeHtml(props.name) + "</strong><br>" + escapeHtml(props.count) + " " +
-          escapeHtml(t.cases) + "<br>" + escapeHtml(t.red) + ": " + escapeHtml(props.red) +
-          " · " + escapeHtml(t.yellow) + ": " + escapeHtml(props.yellow)
-        );
+        marker.bindPopup(gridPopup(props));
         cases.addLayer(marker);
       });
     }

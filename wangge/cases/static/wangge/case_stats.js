@@ -2,6 +2,45 @@
 // the page embeds (#case-stats-data). The tables carry the same figures without JavaScript.
 (function () {
   "use strict";
+  // Tooltips are built as elements. ECharts writes a formatter's string, and its own default
+  // tooltip, as HTML; the default also carries inline style attributes, which the Content
+  // Security Policy refuses. Unit and category names are stored text, so they go in as text nodes.
+  function el(tag, text, className) {
+    var element = document.createElement(tag);
+    if (className) element.className = className;
+    if (text != null) element.textContent = String(text);
+    return element;
+  }
+
+  function tooltipBox(title, rows) {
+    var box = el("div", null, "chart-tip");
+    if (title) box.appendChild(el("div", title, "chart-tip-title"));
+    rows.forEach(function (row) {
+      var line = el("div", null, "chart-tip-row");
+      var swatch = el("span", null, "chart-tip-swatch");
+      // A property of the element's style (CSSOM), which the policy allows; not a style attribute.
+      if (typeof row.colour === "string") swatch.style.backgroundColor = row.colour;
+      line.appendChild(swatch);
+      line.appendChild(el("span", row.name, "chart-tip-name"));
+      line.appendChild(el("span", row.value, "chart-tip-value"));
+      box.appendChild(line);
+    });
+    return box;
+  }
+
+  function axisTooltip(params) {
+    var list = [].concat(params || []);
+    return tooltipBox(list.length ? list[0].axisValueLabel : "", list.map(function (item) {
+      return { colour: item.color, name: item.seriesName, value: item.value };
+    }));
+  }
+
+  function itemTooltip(item) {
+    return tooltipBox(item.seriesName, [
+      { colour: item.color, name: item.name, value: item.value + " (" + item.percent + "%)" },
+    ]);
+  }
+
   function start() {
     var node = document.getElementById("case-stats-data");
     if (!node || typeof window.echarts === "undefined") return;
@@ -17,7 +56,7 @@
     }
     var grid = { left: 40, right: 16, top: 36, bottom: 40, containLabel: true };
     chart("chart-trend", {
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", formatter: axisTooltip },
       legend: { top: 0 },
       grid: grid,
       xAxis: { type: "category", data: data.series.labels },
@@ -28,7 +67,7 @@
     });
     if (data.units.labels.length) {
       chart("chart-units", {
-        tooltip: { trigger: "axis" },
+        tooltip: { trigger: "axis", formatter: axisTooltip },
         legend: { top: 0 },
         grid: grid,
         xAxis: { type: "category", data: data.units.labels, axisLabel: { interval: 0, rotate: 30 } },
@@ -40,7 +79,8 @@
     }
     if (data.categories.length) {
       chart("chart-categories", {
-        tooltip: { trigger: "item" },
+        // confine: ECharts then draws no arrow, which it would write as a style attribute.
+        tooltip: { trigger: "item", formatter: itemTooltip, confine: true },
         series: [{ name: names.reported, type: "pie", radius: ["35%", "65%"], data: data.categories }],
       });
     }
