@@ -249,7 +249,7 @@ def case_return(
     """Wrong routing: back to the unit that dispatched it, with the reason."""
 
     def apply(case: Case, from_state: str) -> dict:
-        end_whistle(case)
+        end_whistle(case, timezone.now())
         last = case.events.filter(action__in=("dispatch", "whistle")).order_by("-at", "-id").first()
         code = (last.detail or {}).get("from_unit") if last else ""
         unit = OrgUnit.objects.filter(code=code).first() if code else None
