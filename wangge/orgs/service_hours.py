@@ -43,6 +43,11 @@ def service_schedule_for(unit: OrgUnit) -> ServiceSchedule:
     return _schedule_of(row) if row is not None else DEFAULT_SCHEDULE
 
 
+def service_schedules_in_use() -> set[ServiceSchedule]:
+    """Every schedule some unit works to: the defaults and each unit's own. One query."""
+    return {DEFAULT_SCHEDULE, *(_schedule_of(row) for row in ServiceHours.objects.all())}
+
+
 def _as_time(value: object, field: str) -> time:
     if isinstance(value, time):
         return value.replace(second=0, microsecond=0, tzinfo=None)
