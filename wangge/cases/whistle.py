@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.core.calendar import CalendarNotCovered, add_working_hours
+from wangge.core.denials import denials_audited
 from wangge.core.errors import PermissionDenied, ValidationFailed
 from wangge.core.scope import path_in_scope
 from wangge.orgs.enums import OrgUnitKind
@@ -30,7 +31,6 @@ from .permissions import (
     OBJECT_TYPE,
     audit_case,
     denial,
-    denials_audited,
     require_visible,
     transition_paths,
 )

@@ -14,10 +14,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from wangge.core.calendar import DEFAULT_SCHEDULE, ServiceSchedule
+from wangge.core.denials import denials_audited
 from wangge.core.errors import NotFound, ValidationFailed
 
 from .models import OrgUnit, ServiceHours
-from .permissions import audit_org, denials_audited, require_admin
+from .permissions import audit_org, require_admin
 
 
 def _schedule_of(row: ServiceHours) -> ServiceSchedule:
