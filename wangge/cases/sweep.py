@@ -66,11 +66,11 @@ from wangge.orgs.codes import parent_code_of
 from wangge.orgs.models import OrgUnit
 from wangge.orgs.service_hours import service_schedules_in_use
 
-from . import notify
 from .assignment import reassign_absent
 from .deadlines import schedule_for, verify_hours, working_hours_before
 from .enums import Card, CaseState
 from .models import Case, CaseCategory, CaseEvent
+from .notify_sweep import sweep_notify
 from .stats import rollup
 from .whistle import mark_late_report_ins
 
@@ -304,7 +304,7 @@ def _insert_events(rows: list[tuple[int, str, str, dict]], now: datetime) -> Non
                 part,
             )
     rollup.on_bulk_events(rows, now)
-    notify.on_bulk_events(rows, now)
+    sweep_notify(rows, now)
 
 
 def escalate_after_hours() -> float:
