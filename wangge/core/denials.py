@@ -12,9 +12,8 @@ URL's query string or any value the user typed.
 """
 
 import functools
-from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from .audit import audit_record
 from .errors import NotFound, PermissionDenied, WanggeError
@@ -24,7 +23,6 @@ DENIALS = (NotFound, PermissionDenied)
 SYSTEM_USERNAME = "system"
 
 Error = TypeVar("Error", bound=WanggeError)
-Func = TypeVar("Func", bound=Callable[..., Any])
 
 
 def mark_denial(exc: Error, *, object_type: str, object_id: str, path: str) -> Error:
@@ -39,7 +37,9 @@ def mark_denial(exc: Error, *, object_type: str, object_id: str, path: str) -> E
 _depth: ContextVar[int] = ContextVar("denials_audited_depth", default=0)
 
 
-def denials_audited(action: str) -> Callable[[Func], Func]:
+# Left untyped: pages and the API call services with **kwargs built at run time, which mypy
+# would reject against the services' precise signatures if the wrapper kept them.
+def denials_audited(action: str):
     """Record a marked denial under `action` once the service's transaction has rolled back:
     put it above @transaction.atomic, or the row would roll back with the service.
 
@@ -48,7 +48,7 @@ def denials_audited(action: str) -> Callable[[Func], Func]:
     it under its own action, so exactly one row stays. Only the outermost service marks the
     error as audited (then pages and the API write no `access.denied` row for it)."""
 
-    def decorate(func: Func) -> Func:
+    def decorate(func):
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             token = _depth.set(_depth.get() + 1)
@@ -73,7 +73,7 @@ def denials_audited(action: str) -> Callable[[Func], Func]:
             finally:
                 _depth.reset(token)
 
-        return wrapper  # type: ignore[return-value]
+        return wrapper
 
     return decorate
 
