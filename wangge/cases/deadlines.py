@@ -10,7 +10,7 @@ None and the case carries `calendar_warning`.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 
@@ -47,6 +47,28 @@ def schedule_for(unit: OrgUnit | None) -> ServiceSchedule:
     if schedule is None:
         schedule = cached[unit.path] = service_schedule_for(unit)
     return schedule
+
+
+def working_hours_before(moment: datetime, hours: float, schedule: ServiceSchedule) -> datetime:
+    """The latest moment from which `hours` of working time have passed by `moment`: the inverse
+    of add_working_hours. A deadline at or before it has been overdue that many working hours
+    (nights, weekends and holidays do not count; an adjusted working Saturday does).
+    Raises CalendarNotCovered."""
+    wanted = timedelta(hours=hours)
+    if wanted <= timedelta(0):
+        return moment
+    # Working time never exceeds wall-clock time: start looking on the day `hours` ago.
+    day = (moment.astimezone(LOCAL_TZ) - wanted).date()
+    while True:
+        start = datetime.combine(day, time(0), LOCAL_TZ)
+        worked = working_time_between(start, moment, schedule)
+        if worked >= wanted:
+            break
+        day -= timedelta(days=1)
+    found = add_working_hours(start, (worked - wanted).total_seconds() / 3600, schedule)
+    # On the end of a range (12:00) the rest up to the next range (14:00) has the same working
+    # time left: the latest such moment is the next range's start.
+    return add_working_hours(found, 0, schedule)
 
 
 def end_of_service_day(day: date, schedule: ServiceSchedule) -> datetime:

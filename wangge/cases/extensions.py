@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.core.calendar import CalendarNotCovered
+from wangge.core.denials import denials_audited
 from wangge.core.errors import PermissionDenied, ValidationFailed
 
 from .deadlines import handle_deadline, schedule_for
@@ -21,7 +22,6 @@ from .permissions import (
     OBJECT_TYPE,
     audit_case,
     denial,
-    denials_audited,
     may_take_side,
     require_visible,
 )

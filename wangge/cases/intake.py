@@ -30,11 +30,10 @@ from .deadlines import intake_deadlines, schedule_for
 from .enums import FINAL_STATES, CaseSource, CaseState, HandlingLevel
 from .events import clean_attachments, record_event
 from .intake_cache import active_category, grid_place, street_department
-from .models import Case, CaseCategory
+from .models import REPORTER_PHONE_AAD, Case, CaseCategory
 from .numbers import next_case_number
 from .permissions import audit_case, case_scope_q
 
-REPORTER_PHONE_AAD = "cases.case.reporter_phone"
 FIELD_WORKERS = (Role.GRID_WORKER, Role.GRID_LEADER)
 
 

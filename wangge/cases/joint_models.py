@@ -20,6 +20,9 @@ class CaseWhistle(models.Model):
     lead_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     # Returned and whistled again: the earlier whistle stays in the history, not current.
     is_current = models.BooleanField(default=True)
+    # When it stopped being current: the sweep still marks late a report-in whose time ran out
+    # before the whistle ended, and never one whose time would have run out after.
+    ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["whistled_at", "id"]
@@ -44,6 +47,8 @@ class CaseReportIn(models.Model):
     )
     # Reported in after due_at, or still not reported when the sweep found it overdue.
     late = models.BooleanField(default=False)
+    # The moment it became late: due_at, however long after it the report-in or the sweep came.
+    late_at = models.DateTimeField(null=True, blank=True)
     part = models.TextField(max_length=2000, blank=True)
     part_at = models.DateTimeField(null=True, blank=True)
 

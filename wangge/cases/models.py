@@ -15,6 +15,10 @@ from wangge.orgs.models import OrgUnit
 
 from .enums import Card, CaseSource, CaseState, CategoryKind, HandlingLevel
 
+# The associated data of Case.reporter_phone_encrypted: intake encrypts with it, the outbox's
+# address resolver (notify.py) decrypts with it.
+REPORTER_PHONE_AAD = "cases.case.reporter_phone"
+
 
 class CaseCategory(models.Model):
     """A node of the category tree (national city-management classes and social governance)."""

@@ -36,7 +36,7 @@ from wangge.orgs.enums import Role
 from wangge.orgs.models import OrgUnit, RoleAssignment
 
 from .enums import Card, CaseSource
-from .models import Case
+from .models import REPORTER_PHONE_AAD, Case
 from .transitions import DISPATCHERS, HANDLERS
 
 REPORTER_ACTIONS = ("accept", "reject", "merge", "handle", "close", "reopen")
@@ -352,23 +352,11 @@ def _unit_messages(case: Case, event, detail: dict) -> list[Message]:
     return messages
 
 
-# --- the sweep -----------------------------------------------------------------------------------
-
-
-def on_bulk_events(rows: list[tuple[int, str, str, dict]], now: datetime) -> None:
-    """Called by the sweep for its bulk (case id, action, state, detail) rows (notify_sweep.py)."""
-    from .notify_sweep import sweep_notify
-
-    sweep_notify(rows, now)
-
-
 # --- addresses -----------------------------------------------------------------------------------
 
 
 def reporter_phone(case_id: str, channel: str) -> str:
     """The phone a hotline or window reporter left, decrypted only to send them a message."""
-    from .intake import REPORTER_PHONE_AAD
-
     if channel != Channel.SMS or not case_id.isdigit():
         return ""
     blob = (

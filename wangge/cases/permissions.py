@@ -7,12 +7,13 @@ an ancestor-or-self of `handler_path` (on="handler") or of `path` (on="place"); 
 sees but may not move is PermissionDenied.
 """
 
-import functools
+from typing import TypeVar
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from wangge.core.audit import audit_record
+from wangge.core.denials import mark_denial
 from wangge.core.errors import NotFound, PermissionDenied, WanggeError
 from wangge.core.models import AuditResult
 from wangge.core.scope import path_in_scope, scope_q
@@ -23,6 +24,8 @@ from .transitions import SideAction, Transition
 
 SYSTEM_USERNAME = "system"
 OBJECT_TYPE = "cases.case"
+
+Error = TypeVar("Error", bound=WanggeError)
 
 
 def case_not_found(number: str) -> NotFound:
@@ -106,10 +109,8 @@ def may_take_side(actor, case: Case, side: SideAction) -> bool:
     return bool(paths)
 
 
-def _mark(exc: WanggeError, case_number: str, path: str) -> WanggeError:
-    exc.audit_denial = True  # type: ignore[attr-defined]
-    exc.audit_object = (case_number, path)  # type: ignore[attr-defined]
-    return exc
+def _mark(exc: Error, case_number: str, path: str) -> Error:
+    return mark_denial(exc, object_type=OBJECT_TYPE, object_id=case_number, path=path)
 
 
 def require_visible(actor, case: Case) -> None:
@@ -133,8 +134,8 @@ def require_transition(actor, case: Case, row: Transition) -> None:
         )
 
 
-def denial(exc: WanggeError, case: Case) -> WanggeError:
-    """Mark an error raised by a service so that `denials_audited` records it."""
+def denial(exc: Error, case: Case) -> Error:
+    """Mark an error raised by a service so that core.denials.denials_audited records it."""
     return _mark(exc, case.number, case.path)
 
 
@@ -158,31 +159,3 @@ def audit_case(
         detail=detail or {},
         username=SYSTEM_USERNAME if is_system(actor) else "",
     )
-
-
-def denials_audited(action: str):
-    """Record a marked denial after the service's transaction rolled back (put it above
-    @transaction.atomic, or the row would roll back with the service)."""
-
-    def decorate(func):
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            try:
-                return func(*args, **kwargs)
-            except WanggeError as exc:
-                if getattr(exc, "audit_denial", False) and not exc.audited:
-                    number, path = exc.audit_object  # type: ignore[attr-defined]
-                    audit_case(
-                        kwargs.get("actor"),
-                        action,
-                        number=number,
-                        path=path,
-                        result=AuditResult.DENIED,
-                        detail={"reason": exc.code},
-                    )
-                    exc.audited = True
-                raise
-
-        return wrapper
-
-    return decorate

@@ -8,13 +8,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wangge.core.denials import denials_audited
 from wangge.core.errors import PermissionDenied, ValidationFailed
 
 from .deadlines import restage
 from .enums import CaseState, Rating
 from .events import clean_attachments, clean_note, record_event
 from .models import Case
-from .permissions import audit_case, denial, denials_audited, is_reporter, require_visible
+from .permissions import audit_case, denial, is_reporter, require_visible
 from .rows import invalid_transition, locked_case, require_version
 
 

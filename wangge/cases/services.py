@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.core.calendar import LOCAL_TZ
+from wangge.core.denials import denials_audited
 from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.scope import path_in_scope
 from wangge.orgs.codes import path_codes
@@ -24,7 +25,6 @@ from .extensions import case_extension_decide, case_extension_request
 from .intake import case_report, duplicate_candidates
 from .models import Case
 from .permissions import (
-    denials_audited,
     require_visible,
     transition_paths,
 )
@@ -249,7 +249,7 @@ def case_return(
     """Wrong routing: back to the unit that dispatched it, with the reason."""
 
     def apply(case: Case, from_state: str) -> dict:
-        end_whistle(case)
+        end_whistle(case, timezone.now())
         last = case.events.filter(action__in=("dispatch", "whistle")).order_by("-at", "-id").first()
         code = (last.detail or {}).get("from_unit") if last else ""
         unit = OrgUnit.objects.filter(code=code).first() if code else None

@@ -18,10 +18,11 @@ change) and the on-time figures read the deadlines, not the card. The urge is wr
 first time a case goes red (no earlier "urge" event), so a case is never urged twice.
 
 Beyond the cards the same run escalates: a case still overdue WANGGE_CASE_ESCALATE_AFTER_HOURS
-(wall-clock, 24 by default) after its stage deadline gets one "escalation" event per stage
-deadline, addressed to the unit above its holder (its staff are notified); it marks late the
-whistle report-ins whose time passed with none made; and it hands the open cases of handlers
-whose leave begins today to their B posts (A/B posts). Each of these is idempotent as well.
+working hours (8 by default; the holder's service hours on the calendar, like every deadline)
+after its stage deadline gets one "escalation" event per stage deadline, addressed to the unit
+above its holder (its staff are notified); it marks late, as of their due time, the whistle
+report-ins whose time passed with none made; and it hands the open cases of handlers whose
+leave begins today to their B posts (A/B posts). Each of these is idempotent as well.
 
 Why it is fast: three indexed range queries on (state, stage_due_at) split the open cases into
 overdue (red unless already red), far from due (no card; only carded ones are touched) and the
@@ -63,12 +64,13 @@ from wangge.core.calendar import (
 )
 from wangge.orgs.codes import parent_code_of
 from wangge.orgs.models import OrgUnit
+from wangge.orgs.service_hours import service_schedules_in_use
 
-from . import notify
 from .assignment import reassign_absent
-from .deadlines import schedule_for, verify_hours
+from .deadlines import schedule_for, verify_hours, working_hours_before
 from .enums import Card, CaseState
 from .models import Case, CaseCategory, CaseEvent
+from .notify_sweep import sweep_notify
 from .stats import rollup
 from .whistle import mark_late_report_ins
 
@@ -302,22 +304,55 @@ def _insert_events(rows: list[tuple[int, str, str, dict]], now: datetime) -> Non
                 part,
             )
     rollup.on_bulk_events(rows, now)
-    notify.on_bulk_events(rows, now)
+    sweep_notify(rows, now)
 
 
-def escalate_after() -> timedelta:
-    return timedelta(hours=float(getattr(settings, "WANGGE_CASE_ESCALATE_AFTER_HOURS", 24)))
+def escalate_after_hours() -> float:
+    return float(getattr(settings, "WANGGE_CASE_ESCALATE_AFTER_HOURS", 8))
+
+
+def escalation_cutoffs(now: datetime) -> dict[ServiceSchedule, datetime]:
+    """{schedule: the latest stage deadline that has been overdue ESCALATE_AFTER working hours
+    by `now`}, for every schedule in use: a handful of calendar walks per run, not one per case.
+    Where the calendar cannot count, wall-clock hours stand in (the documented fallback)."""
+    return {schedule: _cutoff(now, schedule) for schedule in service_schedules_in_use()}
+
+
+def _cutoff(now: datetime, schedule: ServiceSchedule) -> datetime:
+    hours = escalate_after_hours()
+    try:
+        return working_hours_before(now, hours, schedule)
+    except CalendarNotCovered:
+        return now - timedelta(hours=hours)
 
 
 def _escalations(now: datetime) -> list[tuple[int, str, str, dict]]:
-    """Cases still overdue ESCALATE_AFTER past their stage deadline: one "escalation" event per
-    stage deadline, addressed to the unit above the holder (its notices go there)."""
+    """Cases overdue ESCALATE_AFTER working hours (the holder's service hours on the calendar)
+    past their stage deadline: one "escalation" event per stage deadline, addressed to the unit
+    above the holder (its notices go there).
+
+    One indexed range query up to the loosest schedule's cutoff; only when units work to
+    different service hours are the rows between the cutoffs checked against their holder's."""
+    cutoffs = escalation_cutoffs(now)
     not_yet = Q(escalated_for_due_at__isnull=True) | ~Q(escalated_for_due_at=F("stage_due_at"))
-    late = list(
-        Case.objects.filter(_open(), not_yet, stage_due_at__lt=now - escalate_after()).values_list(
-            "id", "state", "stage_due_at", "handler_path"
-        )
+    rows_due = cast(
+        list[tuple[int, str, datetime, str, int | None]],
+        list(
+            Case.objects.filter(
+                _open(), not_yet, stage_due_at__lte=max(cutoffs.values())
+            ).values_list("id", "state", "stage_due_at", "handler_path", "handler_unit_id")
+        ),
     )
+    if len(set(cutoffs.values())) > 1:
+        units = OrgUnit.objects.in_bulk({row[4] for row in rows_due if row[4] is not None})
+        cutoff_of: dict[int | None, datetime] = {}
+        for unit_id in {row[4] for row in rows_due}:
+            schedule = schedule_for(units.get(unit_id) if unit_id is not None else None)
+            if schedule not in cutoffs:  # service hours set since the cutoffs were worked out
+                cutoffs[schedule] = _cutoff(now, schedule)
+            cutoff_of[unit_id] = cutoffs[schedule]
+        rows_due = [row for row in rows_due if row[2] <= cutoff_of[row[4]]]
+    late = [row[:4] for row in rows_due]
     rows = []
     for part in chunks(late):
         Case.objects.filter(pk__in=[row[0] for row in part]).update(

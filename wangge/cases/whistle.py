@@ -13,10 +13,12 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.core.calendar import CalendarNotCovered, add_working_hours
+from wangge.core.denials import denials_audited
 from wangge.core.errors import PermissionDenied, ValidationFailed
 from wangge.core.scope import path_in_scope
 from wangge.orgs.enums import OrgUnitKind
@@ -29,7 +31,6 @@ from .permissions import (
     OBJECT_TYPE,
     audit_case,
     denial,
-    denials_audited,
     require_visible,
     transition_paths,
 )
@@ -51,8 +52,24 @@ def report_in_due(unit: OrgUnit, now: datetime) -> datetime | None:
         return None
 
 
-def _departments(actor, codes: list[str]) -> list[OrgUnit]:
-    """The summoned departments, each active and inside the actor's dispatch scope."""
+def may_summon(street: OrgUnit, unit: OrgUnit) -> bool:
+    """The street summons its own departments: the stations and offices in its subtree (a
+    district's department works in a street through its station there). Another street's
+    departments and those above the street are not the street's to summon."""
+    return unit.kind == OrgUnitKind.DEPARTMENT and path_in_scope(unit.path, (street.path,))
+
+
+def summonable(case: Case, units: Iterable[OrgUnit]) -> list[OrgUnit]:
+    """Of `units`, those the street holding the case may summon (what the whistle form offers)."""
+    street = case.handler_unit
+    if street is None or street.kind != OrgUnitKind.STREET:
+        return []
+    return [unit for unit in units if may_summon(street, unit)]
+
+
+def _departments(actor, case: Case, codes: list[str]) -> list[OrgUnit]:
+    """The summoned departments: each active, inside the actor's dispatch scope, and one the
+    street holding the case may summon. The first code is the lead."""
     paths = transition_paths(actor, TRANSITIONS["whistle"])
     found = {
         unit.code: unit
@@ -60,13 +77,29 @@ def _departments(actor, codes: list[str]) -> list[OrgUnit]:
             code__in=codes, kind=OrgUnitKind.DEPARTMENT, is_active=True
         )
     }
-    for code in codes:
+    for index, code in enumerate(codes):
+        field = "lead_unit_code" if index == 0 else "unit_codes"
         unit = found.get(code)
         if unit is None or not path_in_scope(unit.path, paths):
             raise ValidationFailed(
                 _("Unit %(code)s is not a department you may summon.") % {"code": code},
                 code="invalid_target",
-                field="unit_codes",
+                field=field,
+            )
+        street = case.handler_unit
+        if street is not None and not may_summon(street, unit):
+            # Audited: an actor above the street reaching past it for another street's units.
+            raise denial(
+                ValidationFailed(
+                    _(
+                        "%(unit)s is not a department of %(street)s: a whistle summons only "
+                        "the departments of the street that holds the case."
+                    )
+                    % {"unit": unit.name, "street": street.name},
+                    code="not_the_streets_department",
+                    field=field,
+                ),
+                case,
             )
     return [found[code] for code in codes]
 
@@ -120,9 +153,9 @@ def case_whistle(
                 code="not_at_street",
                 field="number",
             )
-        units = _departments(actor, codes)
+        units = _departments(actor, case, codes)
         now = timezone.now()
-        CaseWhistle.objects.filter(case=case, is_current=True).update(is_current=False)
+        end_whistle(case, now)
         whistle = CaseWhistle.objects.create(
             case=case,
             whistled_at=now,
@@ -210,8 +243,9 @@ def case_report_in(
     now = timezone.now()
     row.reported_in_at = now
     row.reported_in_by = getattr(actor, "user", None)
-    row.late = row.late or (row.due_at is not None and now > row.due_at)
-    row.save(update_fields=["reported_in_at", "reported_in_by", "late"])
+    if not row.late and row.due_at is not None and now > row.due_at:
+        row.late, row.late_at = True, row.due_at
+    row.save(update_fields=["reported_in_at", "reported_in_by", "late", "late_at"])
     detail = {"unit": row.unit.code, "late": row.late}
     record_event(
         case,
@@ -280,13 +314,17 @@ def require_joint_work_reported(case: Case) -> None:
         )
 
 
-def end_whistle(case: Case) -> None:
-    """A returned case is no longer the summoned departments' work."""
-    CaseWhistle.objects.filter(case=case, is_current=True).update(is_current=False)
+def end_whistle(case: Case, now: datetime) -> None:
+    """A returned (or whistled again) case is no longer the summoned departments' work."""
+    CaseWhistle.objects.filter(case=case, is_current=True).update(is_current=False, ended_at=now)
 
 
 def mark_late_report_ins(now: datetime) -> int:
-    """The sweep's part: report-ins past due with none made are marked late (once)."""
+    """The sweep's part: report-ins past due with none made are marked late, once, as of their
+    due time (`late_at` = `due_at`, however long after it the sweep runs). A whistle that has
+    ended counts too when its report-in time ran out before it ended: the department was late
+    then, even if the sweep only passes by afterwards."""
+    in_time_to_count = Q(whistle__is_current=True) | Q(whistle__ended_at__gt=F("due_at"))
     return CaseReportIn.objects.filter(
-        whistle__is_current=True, reported_in_at__isnull=True, late=False, due_at__lt=now
-    ).update(late=True)
+        in_time_to_count, reported_in_at__isnull=True, late=False, due_at__lt=now
+    ).update(late=True, late_at=F("due_at"))

@@ -12,6 +12,9 @@ class WanggeError(Exception):
     code = "error"
     # Set once the denial is in the audit trail, so that no later layer writes it again.
     audited = False
+    # Set by core.denials.mark_denial: the service's `denials_audited` records the error as a
+    # denial of this object (object type, id, org path) after its transaction rolled back.
+    audit_target: tuple[str, str, str] | None = None
 
     def __init__(
         self,

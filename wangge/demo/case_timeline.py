@@ -393,10 +393,12 @@ def _whistle(h: History, sim: Sim, grid: OrgUnit, at: datetime, dispatcher: tupl
         reported = _step(h, sim, row.unit, h.hours(0.3, 2.6))
         if reported is None:
             row.late = row.due_at is not None and row.due_at < h.now
+            row.late_at = row.due_at if row.late else None
             return False
         who = h.who(Role.DEPARTMENT_STAFF, row.unit)
         row.reported_in_at, row.reported_in_by_id = reported, who[0]
         row.late = row.due_at is not None and reported > row.due_at
+        row.late_at = row.due_at if row.late else None
         row.part, row.part_at = "已派员到场，负责本部门职责范围内事项", reported
         _move(
             h,

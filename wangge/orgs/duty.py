@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from wangge.core.denials import denials_audited
 from wangge.core.errors import PermissionDenied, ValidationFailed
 from wangge.core.models import User
 from wangge.core.scope import path_in_scope
@@ -24,7 +25,6 @@ from .models import DutyPost, Leave, OrgUnit, RoleAssignment
 from .permissions import (
     audit_org,
     can_see,
-    denials_audited,
     is_system,
     mark_denial,
     unit_not_found,

@@ -3,15 +3,16 @@
 Seeing: any role on an ancestor-or-self of the unit. Changing: the admin role on an
 ancestor-or-self, or the system actor (management commands, the demo generator). A unit the actor
 cannot see is NotFound; one it can see but not change is PermissionDenied. Services record the
-denial with their own action (`denials_audited`, after the transaction has rolled back), for
-every caller: pages, API, tasks. Pages and the API also write `access.denied` (core.denials).
+denial with their own action (core.denials.denials_audited, after the transaction has rolled
+back), for every caller: pages, API, tasks. Pages and the API also write `access.denied`.
 """
 
-import functools
+from typing import TypeVar
 
 from django.utils.translation import gettext as _
 
 from wangge.core.audit import audit_record
+from wangge.core.denials import mark_denial as mark_for_audit
 from wangge.core.errors import NotFound, PermissionDenied, WanggeError
 from wangge.core.models import AuditResult
 from wangge.core.revisions import DIRECTORY, revision_bump
@@ -21,6 +22,8 @@ from .enums import Role
 
 SYSTEM_USERNAME = "system"
 OBJECT_TYPE = "orgs.orgunit"
+
+Error = TypeVar("Error", bound=WanggeError)
 
 
 def system_actor() -> Actor:
@@ -63,10 +66,9 @@ def unit_not_found(code: str) -> NotFound:
     )
 
 
-def mark_denial(exc: WanggeError, *, code: str, path: str) -> WanggeError:
-    exc.audit_denial = True  # type: ignore[attr-defined]
-    exc.audit_object = (code, path)  # type: ignore[attr-defined]
-    return exc
+def mark_denial(exc: Error, *, code: str, path: str) -> Error:
+    """Mark a refusal about unit `code` for core.denials.denials_audited."""
+    return mark_for_audit(exc, object_type=OBJECT_TYPE, object_id=code, path=path)
 
 
 def require_admin(actor, *, code: str, path: str) -> None:
@@ -114,34 +116,3 @@ def audit_org(
         detail=detail or {},
         username=SYSTEM_USERNAME if is_system(actor) else "",
     )
-
-
-def denials_audited(action: str):
-    """Record a denial raised inside a service (marked by require_admin, or a refused import)
-    after the service's transaction rolled back.
-
-    Put it above @transaction.atomic: a row written inside the rolled-back block would vanish.
-    """
-
-    def decorate(func):
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            try:
-                return func(*args, **kwargs)
-            except WanggeError as exc:
-                if getattr(exc, "audit_denial", False):
-                    code, path = exc.audit_object  # type: ignore[attr-defined]
-                    audit_org(
-                        kwargs.get("actor"),
-                        action,
-                        code=code,
-                        path=path,
-                        result=AuditResult.DENIED,
-                        detail={"reason": exc.code},
-                    )
-                    exc.audited = True
-                raise
-
-        return wrapper
-
-    return decorate

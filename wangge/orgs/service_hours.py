@@ -14,10 +14,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from wangge.core.calendar import DEFAULT_SCHEDULE, ServiceSchedule
+from wangge.core.denials import denials_audited
 from wangge.core.errors import NotFound, ValidationFailed
 
 from .models import OrgUnit, ServiceHours
-from .permissions import audit_org, denials_audited, require_admin
+from .permissions import audit_org, require_admin
 
 
 def _schedule_of(row: ServiceHours) -> ServiceSchedule:
@@ -41,6 +42,11 @@ def service_schedule_for(unit: OrgUnit) -> ServiceSchedule:
         .first()
     )
     return _schedule_of(row) if row is not None else DEFAULT_SCHEDULE
+
+
+def service_schedules_in_use() -> set[ServiceSchedule]:
+    """Every schedule some unit works to: the defaults and each unit's own. One query."""
+    return {DEFAULT_SCHEDULE, *(_schedule_of(row) for row in ServiceHours.objects.all())}
 
 
 def _as_time(value: object, field: str) -> time:

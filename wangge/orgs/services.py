@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from shapely.geometry import Polygon, shape
 from shapely.ops import split, unary_union
 
+from wangge.core.denials import denials_audited
 from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
 from wangge.core.models import AccountKind
 from wangge.core.revisions import revision_bump
@@ -41,8 +42,8 @@ from .models import OrgUnit, RoleAssignment
 from .permissions import (
     audit_org,
     can_see,
-    denials_audited,
     is_system,
+    mark_denial,
     require_admin,
     unit_not_found,
 )
@@ -571,8 +572,7 @@ def org_tree_import(*, actor, feature_collection: dict) -> dict:
         )
         denied = [e for e in plan.errors if e["code"] == "permission_denied"]
         if denied:
-            error.audit_denial = True  # type: ignore[attr-defined]
-            error.audit_object = (denied[0]["feature"], "")  # type: ignore[attr-defined]
+            mark_denial(error, code=denied[0]["feature"], path="")
         raise error
     summary = apply_plan(plan)
     if summary["created"] or summary["updated"]:

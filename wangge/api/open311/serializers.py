@@ -9,7 +9,8 @@ import json
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 
@@ -63,3 +64,18 @@ def render_error(status: int, description: str, fmt: str = "json") -> HttpRespon
     if fmt not in FORMATS:
         fmt = "json"
     return render([{"code": status, "description": description}], fmt, root="errors", status=status)
+
+
+def unknown_format(fmt: str) -> HttpResponse | None:
+    """The 404 for a format other than json and xml (None when the format is offered)."""
+    if fmt in FORMATS:
+        return None
+    return render_error(
+        404, _("Format %(format)s is not offered: use json or xml.") % {"format": fmt}
+    )
+
+
+def wrong_method(request: HttpRequest, fmt: str) -> HttpResponse:
+    return render_error(
+        405, _("Method %(method)s is not allowed here.") % {"method": request.method}, fmt
+    )

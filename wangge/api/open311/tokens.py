@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from .auth import open311_client
 from .selectors import open311_token_case
-from .serializers import render, render_error
+from .serializers import render, render_error, unknown_format, wrong_method
 
 KEY_PREFIX = "open311:"
 
@@ -24,12 +24,10 @@ def open311_token(client_pk: int, key: str) -> str:
 
 
 def token_detail(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
-    from .views import _wrong_method, unknown_format
-
     if (bad := unknown_format(fmt)) is not None:
         return bad
     if request.method not in ("GET", "HEAD"):
-        return _wrong_method(request, fmt)
+        return wrong_method(request, fmt)
     stored = token if token.startswith(KEY_PREFIX) else None
     client = open311_client(request.GET.get("api_key"))
     if stored is None and client is not None:

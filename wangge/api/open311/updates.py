@@ -12,8 +12,8 @@ from wangge.cases.enums import FINAL_STATES, CaseState
 from wangge.cases.models import CaseEvent
 
 from .selectors import open311_updates
-from .serializers import render, render_error
-from .views import BadRequest, iso, unknown_format, when
+from .serializers import render, render_error, unknown_format
+from .views import BadRequest, iso, when
 
 # Our states → FixMyStreet's update statuses.
 FMS_STATUS: dict[str, str] = {

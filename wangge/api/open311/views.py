@@ -25,7 +25,7 @@ from wangge.orgs.actors import actor_for
 
 from .auth import open311_client
 from .selectors import open311_request, open311_requests, open311_service, open311_services
-from .serializers import FORMATS, render, render_error
+from .serializers import render, render_error, unknown_format, wrong_method
 from .tokens import open311_token
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -40,21 +40,6 @@ class BadRequest(Exception):
 def iso(value: datetime | None) -> str | None:
     """ISO 8601 with the offset, in the display time zone (Asia/Shanghai)."""
     return timezone.localtime(value).isoformat(timespec="seconds") if value else None
-
-
-def unknown_format(fmt: str) -> HttpResponse | None:
-    if fmt in FORMATS:
-        return None
-    return render_error(
-        404, _("Format %(format)s is not offered: use json or xml.") % {"format": fmt}
-    )
-
-
-def _wrong_method(request: HttpRequest, fmt: str) -> HttpResponse:
-    response = render_error(
-        405, _("Method %(method)s is not allowed here.") % {"method": request.method}, fmt
-    )
-    return response
 
 
 # --- discovery and services -------------------------------------------------------------------
@@ -230,7 +215,7 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
     if request.method == "POST":
         return request_create(request, fmt)
     if request.method not in ("GET", "HEAD"):
-        return _wrong_method(request, fmt)
+        return wrong_method(request, fmt)
     try:
         filters = _request_filters(request.GET)
     except BadRequest as exc:

@@ -37,8 +37,6 @@ rated); handling_seconds (reported -> closed, summed over closed cases).
 
 from django.db import models
 
-from ..models import Case, CaseCategory
-
 COUNTERS = (
     "reported",
     "registered",
@@ -86,7 +84,7 @@ class CaseRollup(StatsCounters):
     day = models.DateField()
     # No database constraint: rebuild bulk-loads millions of rows and categories are never deleted.
     category = models.ForeignKey(
-        CaseCategory, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "cases.CaseCategory", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
 
     class Meta:
@@ -106,7 +104,11 @@ class CaseStatsSnapshot(StatsCounters):
     """What one case currently contributes to the rollups (the 'old' side of the next delta)."""
 
     case = models.OneToOneField(
-        Case, on_delete=models.CASCADE, primary_key=True, db_constraint=False, related_name="+"
+        "cases.Case",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        db_constraint=False,
+        related_name="+",
     )
     day = models.DateField()
     path = models.CharField(max_length=255)

@@ -25,6 +25,7 @@ from wangge.core.calendar import LOCAL_TZ
 from wangge.orgs.codes import path_codes
 
 from ..enums import CaseState
+from ..models import Case
 from .models import COUNTERS, CaseRollup, CaseStatsSnapshot
 
 PLACE, HANDLER = CaseRollup.PLACE, CaseRollup.HANDLER
@@ -261,8 +262,6 @@ def on_bulk_events(rows: list[tuple[int, str, str, dict]], now: datetime) -> Non
     Only an urge can change a contribution: a card is not an indicator (it is cleared on
     closure; "overdue" reads the urge instead), so the card rows of a big first sweep cost
     nothing here."""
-    from ..models import Case
-
     ids = sorted({row[0] for row in rows if row[1] == URGE_ACTION})
     # All at once: cases urged in one sweep share rollup rows, so each row is written once.
     missing = _mark_urged(ids)

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from wangge.cases.enums import CaseState, HandlingLevel
-from wangge.cases.intake import REPORTER_PHONE_AAD, duplicate_candidates
-from wangge.cases.models import Case, CaseEvent
+from wangge.cases.intake import duplicate_candidates
+from wangge.cases.models import REPORTER_PHONE_AAD, Case, CaseEvent
 from wangge.core.calendar import LOCAL_TZ
 from wangge.core.crypto import decrypt
 from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed

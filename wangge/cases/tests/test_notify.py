@@ -294,7 +294,7 @@ def test_a_whistle_summons_every_department_named(c):
 
 
 def test_a_case_long_overdue_is_escalated_to_the_unit_above_as_a_digest(c, settings):
-    settings.WANGGE_CASE_ESCALATE_AFTER_HOURS = 24
+    settings.WANGGE_CASE_ESCALATE_AFTER_HOURS = 8  # working hours: due Monday 15:00
     case = report(c.resident)
     counts = deadline_sweep(now=local(11, 4, 10, 0))
     assert counts["escalated"] == 1

@@ -217,7 +217,7 @@ def test_the_command_prints_the_counts(c, english, clock):
     assert out.getvalue().strip() == "1 cases checked: 1 red, 0 yellow, 0 cleared, 1 urged"
 
 
-def test_a_case_overdue_a_day_past_its_deadline_is_escalated_once(monkeypatch):
+def test_a_case_overdue_a_working_day_past_its_deadline_is_escalated_once(monkeypatch):
     from wangge.cases.tests.factories import category, crew, report
     from wangge.cases.tests.test_transitions import local
 
@@ -226,11 +226,11 @@ def test_a_case_overdue_a_day_past_its_deadline_is_escalated_once(monkeypatch):
     monday = local(2026, 11, 2, 9, 0)
     monkeypatch.setattr("django.utils.timezone.now", lambda: monday)
     case = report(team.resident)
-    # Accept within 4 working hours: due Monday 15:00 (after the lunch break); 24 hours after
-    # that it escalates to the street.
-    assert deadline_sweep(now=local(2026, 11, 3, 14, 59))["escalated"] == 0
-    counts = deadline_sweep(now=local(2026, 11, 3, 15, 30))
+    # Accept within 4 working hours: due Monday 15:00 (after the lunch break); 8 working hours
+    # after that (the default: Monday 2.5, Tuesday 3.5 + 2) it escalates to the street.
+    assert deadline_sweep(now=local(2026, 11, 3, 15, 59))["escalated"] == 0
+    counts = deadline_sweep(now=local(2026, 11, 3, 16, 0))
     assert counts["escalated"] == 1
     event = CaseEvent.objects.get(case=case, action="escalation")
     assert event.detail["to_unit"] == team.street.street.code
-    assert deadline_sweep(now=local(2026, 11, 3, 15, 35))["escalated"] == 0
+    assert deadline_sweep(now=local(2026, 11, 3, 16, 5))["escalated"] == 0

@@ -9,8 +9,13 @@ from wangge.cases.enums import CaseState
 from wangge.cases.models import Case, CaseEvent, CaseReportIn, CaseWhistle
 from wangge.cases.selectors import case_get, case_queue
 from wangge.cases.sweep import deadline_sweep
+from wangge.cases.whistle import summonable
 from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
 from wangge.core.models import AuditEvent
+from wangge.orgs.actors import actor_for
+from wangge.orgs.enums import OrgUnitKind, Role
+from wangge.orgs.models import OrgUnit
+from wangge.orgs.tests.factories import org_unit, staff_user
 
 from .factories import category, crew, report
 from .test_transitions import Clock, local
@@ -189,3 +194,57 @@ def test_a_return_ends_the_whistle_and_goes_back_to_the_street(c, clock):
         case_get(actor=c.dept2, number=case.number)
     returned = CaseEvent.objects.get(case=case, action="return")
     assert returned.detail["unit"] == c.street.street.code
+
+
+def test_a_whistle_summons_only_the_streets_own_departments_and_a_refusal_changes_nothing(c, clock):
+    # A district command centre may whistle a case its street holds, but only the departments
+    # of that street: not the district's own bureaux, not another street's stations.
+    district = c.street.district
+    bureau = org_unit("511402000000D01", "区住建局", OrgUnitKind.DEPARTMENT, district)
+    other_street = org_unit("511402002000", "苏祠街道", OrgUnitKind.STREET, district)
+    station = org_unit("511402002000D01", "苏祠城管队", OrgUnitKind.DEPARTMENT, other_street)
+    district_centre = actor_for(staff_user("cc_district", Role.COMMAND_CENTRE, district))
+    case = at_street(c)
+    before = Case.objects.values("state", "version", "handler_unit_id").get(pk=case.pk)
+    audit_before = AuditEvent.objects.count()
+    refusals = []
+    for lead, others in (
+        (bureau.code, [c.department2.code]),
+        (c.street.department.code, [station.code]),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            s.case_whistle(
+                actor=district_centre,
+                number=case.number,
+                version=case.version,
+                lead_unit_code=lead,
+                unit_codes=others,
+            )
+        refusals.append((refused.value.code, refused.value.field))
+        assert "通惠街道" in str(refused.value.message)
+    assert refusals == [
+        ("not_the_streets_department", "lead_unit_code"),
+        ("not_the_streets_department", "unit_codes"),
+    ]
+    assert not CaseWhistle.objects.exists()
+    assert not CaseReportIn.objects.exists()
+    assert Case.objects.values("state", "version", "handler_unit_id").get(pk=case.pk) == before
+    assert not CaseEvent.objects.filter(case=case, action="whistle").exists()
+    denied = AuditEvent.objects.filter(
+        action="cases.case_whistle", result="denied", object_id=case.number
+    )
+    assert [row.detail["reason"] for row in denied] == ["not_the_streets_department"] * 2
+    assert AuditEvent.objects.count() == audit_before + 2
+    # The form offers only what the service accepts.
+    units = OrgUnit.objects.filter(kind=OrgUnitKind.DEPARTMENT)
+    offered = {unit.code for unit in summonable(Case.objects.get(pk=case.pk), units)}
+    assert offered == {c.street.department.code, c.department2.code}
+    # The same actor may summon the street's own departments.
+    whistled_case = s.case_whistle(
+        actor=district_centre,
+        number=case.number,
+        version=case.version,
+        lead_unit_code=c.street.department.code,
+        unit_codes=[c.department2.code],
+    )
+    assert whistled_case.handler_unit == c.street.department

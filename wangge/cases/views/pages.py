@@ -27,6 +27,7 @@ from ..enums import Card, CaseState
 from ..models import Case
 from ..routing import suggested_handler
 from ..selectors import QUEUES, case_get, case_queue, dispatch_targets, handler_choices
+from ..whistle import summonable
 from .forms import ACTION_LABELS, DANGER_ACTIONS, ActionForm, note_required, show_refusal
 from .report import report_page
 
@@ -145,7 +146,7 @@ def _case_page(
             if failed is not None and failed.action == action
             else ActionForm(
                 action=action,
-                targets=targets,
+                targets=summonable(case, targets) if action == "whistle" else targets,
                 suggestion=suggestion,
                 handlers=handlers,
                 initial={"version": case.version},
@@ -208,6 +209,8 @@ def case_act(request, number: str, action: str):
         raise Http404
     detail = case_get(actor=actor, number=number)  # out of scope: NotFound before anything
     targets = dispatch_targets(actor=actor, case=detail.case) if action in NEEDS_TARGETS else []
+    if action == "whistle":
+        targets = summonable(detail.case, targets)
     handlers = handler_choices(targets) if action == "dispatch" else []
     form = ActionForm(request.POST, action=action, targets=targets, handlers=handlers)
     if not form.is_valid():
