@@ -47,16 +47,26 @@ def _count(request, group: str, value: str) -> Refusal | None:
     return Refusal(group=group, retry_after=max(1, int(usage["time_left"])))
 
 
+def actor_phone_key(actor) -> str:
+    """A signed-in resident's phone as a rate-limit key: their stored blind index (a keyed hash;
+    the number is never decrypted for this). Empty for anyone else."""
+    user = getattr(actor, "user", None)
+    if not getattr(actor, "is_resident", False) or user is None:
+        return ""
+    return str(getattr(user, "phone_index", "") or "")
+
+
 def limit_hit(request, *, scope: str, phone: str = "", client: str = "") -> Refusal | None:
     """Count one write in `scope` (e.g. "portal_report") per address, per phone and per client.
 
+    `phone` is a keyed hash (`phone_key(...)` or `actor_phone_key(actor)`), never the number.
     Settings name the rates `<scope>` (per address), `<scope>_phone` and `<scope>_client`.
     Every key is counted even when an earlier one already refuses, so a flood spread over
     addresses still runs into the phone's limit.
     """
     refusals = [_count(request, scope, client_address(request))]
     if phone:
-        refusals.append(_count(request, f"{scope}_phone", phone_key(phone)))
+        refusals.append(_count(request, f"{scope}_phone", phone))
     if client:
         refusals.append(_count(request, f"{scope}_client", client))
     found = [refusal for refusal in refusals if refusal is not None]
