@@ -78,6 +78,11 @@ TEMPLATES = [
 ]
 
 
+# How long a statement waits for a lock (SQLite busy_timeout, PostgreSQL lock_timeout) before
+# the request is answered 503 with Retry-After.
+DB_BUSY_TIMEOUT_MS = int(os.environ.get("WANGGE_DB_BUSY_TIMEOUT_MS", "5000"))
+
+
 def database_from_env() -> dict:
     """DATABASE_URL=postgres://user:pass@host:port/name selects PostgreSQL; else SQLite (WAL)."""
     url = os.environ.get("DATABASE_URL", "")
@@ -95,9 +100,7 @@ def database_from_env() -> dict:
             "CONN_MAX_AGE": 600,
             "CONN_HEALTH_CHECKS": True,
             # A row lock held too long fails the statement (answered 503) instead of piling up.
-            "OPTIONS": {
-                "options": f"-c lock_timeout={int(os.environ.get('WANGGE_DB_BUSY_TIMEOUT_MS', '5000'))}"
-            },
+            "OPTIONS": {"options": f"-c lock_timeout={DB_BUSY_TIMEOUT_MS}"},
             "TEST": {"NAME": os.environ.get("WANGGE_TEST_DB_NAME", "test_wangge")},
         }
     return {
@@ -111,7 +114,7 @@ def database_from_env() -> dict:
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                 "PRAGMA foreign_keys=ON; "
-                f"PRAGMA busy_timeout={int(os.environ.get('WANGGE_DB_BUSY_TIMEOUT_MS', '5000'))};"
+                f"PRAGMA busy_timeout={DB_BUSY_TIMEOUT_MS};"
             ),
             "transaction_mode": "IMMEDIATE",
         },

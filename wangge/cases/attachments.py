@@ -185,8 +185,8 @@ def photos_store(
 
     Refuses (ValidationFailed naming `field`) more than MAX_PHOTOS files, an empty file, a file
     over max_photo_bytes() or files over max_report_bytes() together, a picture declaring more
-    than max_pixels() (before decoding it), or one Pillow cannot decode as an image. The caller removes
-    the files with `photos_delete` if what it stores them for fails: use `photos_stored`.
+    than max_pixels() (before decoding it), or one Pillow cannot decode as an image. The caller
+    removes the files with `photos_delete` if what it stores them for fails: use `photos_stored`.
     """
     files = [upload for upload in uploads if upload is not None]
     _check_sizes(files, field)

@@ -29,9 +29,7 @@ def stored(root) -> list:
 
 
 def png_chunk(kind: bytes, data: bytes) -> bytes:
-    return (
-        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    )
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def png_bomb(width: int, height: int) -> bytes:
@@ -100,7 +98,6 @@ def test_a_big_jpeg_is_decoded_at_a_reduced_scale():
 def test_a_palette_png_with_transparency_is_flattened_and_scaled(_media):
     image = Image.new("P", (MAX_EDGE * 2, 10), 0)
     image.info["transparency"] = 0
-
 
     buffer = io.BytesIO()
     image.save(buffer, "PNG", transparency=0)
