@@ -56,11 +56,13 @@ def two_servers(tmp_path):
     )
     manage = [sys.executable, str(ROOT / "manage.py")]
     for command in (["migrate", "-v0"], ["createcachetable", "-v0"]):
-        subprocess.run(manage + command, cwd=ROOT, env=env, check=True, capture_output=True)
+        subprocess.run(  # noqa: S603 - fixed argv, our own manage.py
+            manage + command, cwd=ROOT, env=env, check=True, capture_output=True
+        )
     ports = [free_port(), free_port()]
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     servers = [
-        subprocess.Popen(
+        subprocess.Popen(  # noqa: S603 - fixed argv, the venv's gunicorn
             [gunicorn, "config.wsgi", "-w", "1", "-b", f"127.0.0.1:{port}", "--log-level", "error"],
             cwd=ROOT,
             env=env,
