@@ -56,15 +56,18 @@ def actor_phone_key(actor) -> str:
     return str(getattr(user, "phone_index", "") or "")
 
 
-def limit_hit(request, *, scope: str, phone: str = "", client: str = "") -> Refusal | None:
+def limit_hit(
+    request, *, scope: str, phone: str = "", client: str = "", by_address: bool = True
+) -> Refusal | None:
     """Count one write in `scope` (e.g. "portal_report") per address, per phone and per client.
 
     `phone` is a keyed hash (`phone_key(...)` or `actor_phone_key(actor)`), never the number.
     Settings name the rates `<scope>` (per address), `<scope>_phone` and `<scope>_client`.
     Every key is counted even when an earlier one already refuses, so a flood spread over
-    addresses still runs into the phone's limit.
+    addresses still runs into the phone's limit. `by_address=False` counts only the others (for
+    a second call once the client is known).
     """
-    refusals = [_count(request, scope, client_address(request))]
+    refusals = [_count(request, scope, client_address(request))] if by_address else []
     if phone:
         refusals.append(_count(request, f"{scope}_phone", phone))
     if client:
