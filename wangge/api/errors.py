@@ -13,7 +13,8 @@ import re
 import sys
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from django.views import defaults
 
@@ -66,6 +67,9 @@ def refused_body(exc: BaseException) -> tuple[int, str, str, str | None] | None:
         return 413, "too_large", _("request: the body is larger than this server accepts."), None
     if isinstance(exc, TooManyFieldsSent):
         return 400, "too_many_fields", _("request: too many fields."), None
+    if isinstance(exc, (MultiPartParserError, UnreadablePostError)):
+        # Not SuspiciousOperation, so Django would answer 500: the body is the sender's fault.
+        return 400, "malformed_body", _("request: the body could not be read."), None
     return None
 
 
@@ -102,6 +106,9 @@ def page_not_found(request, exception=None) -> HttpResponse:
 def server_error(request) -> HttpResponse:
     """Django calls handler500 inside the `except` of the failed request: sys.exc_info() is it."""
     error = sys.exc_info()[1]
+    if (refused := refused_body(error) if error is not None else None) is not None:
+        answer = _answer(request, *refused)
+        return answer if answer is not None else defaults.bad_request(request, error)
     body = busy_body() if database_busy(error) else unexpected_body()
     answer = _answer(request, *body)
     return answer if answer is not None else page_server_error(request)

@@ -2,8 +2,8 @@
 
 The views build the JSON shape of the specification; XML is derived from it, so the two formats
 cannot disagree. In XML a list becomes a wrapper element whose children are named by
-LIST_ITEMS (`<services><service>…`), booleans are `true`/`false` and a null is an empty element. Characters XML 1.0 forbids are
-dropped from text, so the document is always well-formed.
+LIST_ITEMS (`<services><service>…`), booleans are `true`/`false` and a null is an empty
+element. Characters XML 1.0 forbids are dropped from text, so the document is always well-formed.
 """
 
 import json
