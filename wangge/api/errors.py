@@ -13,6 +13,7 @@ import re
 import sys
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db import DataError
 from django.http import HttpResponse, JsonResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
@@ -62,11 +63,14 @@ def _answer(request, status: int, code: str, message: str, field: str | None = N
 
 
 def refused_body(exc: BaseException) -> tuple[int, str, str, str | None] | None:
-    """(status, code, message, field) for a request Django refused to read, else None."""
+    """(status, code, message, field) for a request refused for its own fault, else None."""
     if isinstance(exc, RequestDataTooBig):
         return 413, "too_large", _("request: the body is larger than this server accepts."), None
     if isinstance(exc, TooManyFieldsSent):
         return 400, "too_many_fields", _("request: too many fields."), None
+    if isinstance(exc, (OverflowError, DataError)):
+        # A number past what the database column holds (an id with 30 digits): the sender's.
+        return 400, "out_of_range", _("request: a number is out of range."), None
     if isinstance(exc, (MultiPartParserError, UnreadablePostError)):
         # Not SuspiciousOperation, so Django would answer 500: the body is the sender's fault.
         return 400, "malformed_body", _("request: the body could not be read."), None
