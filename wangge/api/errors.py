@@ -71,6 +71,9 @@ def refused_body(exc: BaseException) -> tuple[int, str, str, str | None] | None:
     if isinstance(exc, (OverflowError, DataError)):
         # A number past what the database column holds (an id with 30 digits): the sender's.
         return 400, "out_of_range", _("request: a number is out of range."), None
+    if isinstance(exc, ValueError) and "NUL (0x00)" in str(exc):
+        # PostgreSQL cannot store NUL in text; psycopg refuses it before sending the query.
+        return 400, "invalid_text", _("request: text must not contain NUL characters."), None
     if isinstance(exc, (MultiPartParserError, UnreadablePostError)):
         # Not SuspiciousOperation, so Django would answer 500: the body is the sender's fault.
         return 400, "malformed_body", _("request: the body could not be read."), None

@@ -12,7 +12,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from wangge.core.busy import database_busy, retry_after_seconds
 from wangge.core.denials import denial_record
-from wangge.core.errors import WanggeError
+from wangge.core.errors import RateLimited, WanggeError
 
 from .auth import API_AUTH
 from .errors import busy_body, error_body, logger, refused_body, unexpected_body
@@ -30,7 +30,10 @@ api = NinjaAPI(
 @api.exception_handler(WanggeError)
 def on_wangge_error(request, exc: WanggeError):
     denial_record(request=request, exc=exc)  # NotFound and PermissionDenied go to the audit trail
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(NinjaValidationError)

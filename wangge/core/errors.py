@@ -63,3 +63,14 @@ class Conflict(WanggeError):
 
     status = 409
     code = "conflict"
+
+
+class RateLimited(WanggeError):
+    """Too many writes from this client or phone: try again after `retry_after` seconds."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: Any, *, retry_after: int, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after

@@ -10,10 +10,12 @@ overridable from the environment.
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage
 
 from .clients import client_address
 from .crypto import blind_index, normalize_phone
+from .errors import RateLimited
 
 
 @dataclass(frozen=True)
@@ -74,3 +76,16 @@ def limit_hit(
         refusals.append(_count(request, f"{scope}_client", client))
     found = [refusal for refusal in refusals if refusal is not None]
     return max(found, key=lambda refusal: refusal.retry_after) if found else None
+
+
+def require_within_limit(
+    request, *, scope: str, phone: str = "", client: str = "", by_address: bool = True
+) -> None:
+    """limit_hit() for code that answers errors by raising (the API): RateLimited when over."""
+    refusal = limit_hit(request, scope=scope, phone=phone, client=client, by_address=by_address)
+    if refusal is not None:
+        raise RateLimited(
+            _("Too many requests; try again in %(seconds)s seconds.")
+            % {"seconds": refusal.retry_after},
+            retry_after=refusal.retry_after,
+        )

@@ -28,7 +28,7 @@ WRITE_ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 class PersonFilters(Schema):
     q: str | None = Field(None, max_length=64, description="name, pinyin, ID or phone (tail)")
     grid: str | None = None
-    building: int | None = None
+    building: int | None = Field(None, ge=1, le=DB_INT_MAX)
     tag: str | None = None
     age_min: int | None = Field(None, ge=0, le=150)
     age_max: int | None = Field(None, ge=0, le=150)
@@ -177,7 +177,7 @@ def person_list(request, filters: Query[PersonFilters]):
 
 class ExportIn(Schema):
     grid: str | None = None
-    building: int | None = None
+    building: int | None = Field(None, ge=1, le=DB_INT_MAX)
     tag: str | None = None
     age_min: int | None = Field(None, ge=0, le=150)
     age_max: int | None = Field(None, ge=0, le=150)
