@@ -113,7 +113,7 @@ def page_not_found(request, exception=None) -> HttpResponse:
 def server_error(request) -> HttpResponse:
     """Django calls handler500 inside the `except` of the failed request: sys.exc_info() is it."""
     error = sys.exc_info()[1]
-    if (refused := refused_body(error) if error is not None else None) is not None:
+    if isinstance(error, Exception) and (refused := refused_body(error)) is not None:
         answer = _answer(request, *refused)
         return answer if answer is not None else defaults.bad_request(request, error)
     body = busy_body() if database_busy(error) else unexpected_body()

@@ -145,7 +145,7 @@ def _clean(image: Image.Image) -> Image.Image:
     # Shrink first, so every later copy (turning, flattening) is of the small picture.
     image.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.LANCZOS, reducing_gap=3.0)
     # Apply the camera's orientation flag before the flag itself is dropped with the EXIF.
-    turn = ORIENTATION_TURNS.get(orientation)
+    turn = ORIENTATION_TURNS.get(int(orientation or 1))
     upright = image.transpose(turn) if turn is not None else image
     if upright.mode in ("RGBA", "LA"):
         rgba = upright.convert("RGBA")

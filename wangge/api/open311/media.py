@@ -9,7 +9,7 @@ anonymous reports (whose photo may show where the reporter stands) have no media
 
 from django.conf import settings
 from django.core import signing
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
@@ -46,7 +46,7 @@ def _not_found() -> HttpResponse:
 
 
 @require_GET
-def media(request: HttpRequest, signed: str) -> HttpResponse:
+def media(request: HttpRequest, signed: str) -> HttpResponseBase:
     try:
         claim = signing.loads(signed, salt=SALT, max_age=_max_age())
     except signing.BadSignature:  # also SignatureExpired

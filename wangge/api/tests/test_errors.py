@@ -81,7 +81,8 @@ def test_a_busy_database_is_503_in_open311_format(monkeypatch):
     response = Client(raise_request_exception=False).get("/open311/v2/requests.xml")
     assert response.status_code == 503 and int(response["Retry-After"]) > 0
     document = ET.fromstring(response.content)  # noqa: S314 (our own answer, in a test)
-    assert document.find("error/code").text == "503"
+    code = document.find("error/code")
+    assert code is not None and code.text == "503"
 
 
 def test_a_busy_database_is_a_503_page_elsewhere(monkeypatch):

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wangge.cases.tests.factories import category, crew
+from wangge.core.models import User
 from wangge.core.tokens import api_token_issue
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +56,9 @@ def api_client():
     cache.clear()
     team = crew()
     category()
-    raw = api_token_issue(user=team.community_a.user)[0]
+    user = team.community_a.user
+    assert isinstance(user, User)
+    raw = api_token_issue(user=user)[0]
     return Client(HTTP_AUTHORIZATION=f"Bearer {raw}", raise_request_exception=False)
 
 

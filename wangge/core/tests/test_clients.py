@@ -10,8 +10,10 @@ from wangge.core.ratelimits import phone_key
 
 
 def address(remote: str, forwarded: str | None = None) -> str:
-    extra = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
-    return client_address(RequestFactory().get("/", REMOTE_ADDR=remote, **extra))
+    request = RequestFactory().get("/", REMOTE_ADDR=remote)
+    if forwarded is not None:
+        request.META["HTTP_X_FORWARDED_FOR"] = forwarded
+    return client_address(request)
 
 
 def test_without_trusted_proxies_the_header_is_ignored(settings):

@@ -31,7 +31,8 @@ def free_port() -> int:
 def wait_until_up(port: int, process: subprocess.Popen, deadline: float) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"server on {port} exited: {process.stderr.read()!r}")
+            errors = process.stderr.read() if process.stderr is not None else ""
+            raise AssertionError(f"server on {port} exited: {errors!r}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return

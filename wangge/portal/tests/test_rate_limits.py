@@ -52,7 +52,12 @@ def test_anonymous_reports_are_limited_per_address_before_any_photo_is_decoded(
         assert client.post(reverse("portal_report"), noise_report()).status_code == 302
     decoded: list = []
     original_open = Image.open
-    monkeypatch.setattr(Image, "open", lambda *a, **k: decoded.append(1) or original_open(*a, **k))
+
+    def counted_open(*args, **kwargs):
+        decoded.append(args)
+        return original_open(*args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", counted_open)
     refused = client.post(reverse("portal_report"), noise_report(photos=[upload()]))
     assert refused.status_code == 429
     assert 0 < int(refused["Retry-After"]) <= 3600
