@@ -15,3 +15,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Under /api/ and /open311/ every error is JSON (or Open311's body); pages keep Django's pages,
+# and a busy database is 503 with Retry-After everywhere.
+handler400 = "wangge.api.errors.bad_request"
+handler403 = "wangge.api.errors.permission_denied"
+handler404 = "wangge.api.errors.page_not_found"
+handler500 = "wangge.api.errors.server_error"

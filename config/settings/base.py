@@ -80,6 +80,11 @@ TEMPLATES = [
 ]
 
 
+# How long a statement waits for a lock (SQLite busy_timeout, PostgreSQL lock_timeout) before
+# the request is answered 503 with Retry-After.
+DB_BUSY_TIMEOUT_MS = int(os.environ.get("WANGGE_DB_BUSY_TIMEOUT_MS", "5000"))
+
+
 def database_from_env() -> dict:
     """DATABASE_URL=postgres://user:pass@host:port/name selects PostgreSQL; else SQLite (WAL)."""
     url = os.environ.get("DATABASE_URL", "")
@@ -96,6 +101,8 @@ def database_from_env() -> dict:
             "PORT": str(parts.port or ""),
             "CONN_MAX_AGE": 600,
             "CONN_HEALTH_CHECKS": True,
+            # A row lock held too long fails the statement (answered 503) instead of piling up.
+            "OPTIONS": {"options": f"-c lock_timeout={DB_BUSY_TIMEOUT_MS}"},
             "TEST": {"NAME": os.environ.get("WANGGE_TEST_DB_NAME", "test_wangge")},
         }
     return {
@@ -108,7 +115,8 @@ def database_from_env() -> dict:
             # "database is locked" upgrades in the middle of write transactions.
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;"
+                "PRAGMA foreign_keys=ON; "
+                f"PRAGMA busy_timeout={DB_BUSY_TIMEOUT_MS};"
             ),
             "transaction_mode": "IMMEDIATE",
         },
@@ -280,3 +288,45 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+
+# --- Hardening of input: rate limits, trusted proxies, photos, a busy database -----------------
+# django-ratelimit counts in the shared cache above (Redis or the database table), so a limit
+# holds across gunicorn workers and hosts; with the cache down, writes are refused (fail closed).
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = False
+# Proxies (addresses or CIDR networks, comma-separated) whose X-Forwarded-For is believed; the
+# client is the right-most address that is not one of them. Empty: REMOTE_ADDR is the client.
+WANGGE_TRUSTED_PROXIES = tuple(
+    item.strip() for item in os.environ.get("WANGGE_TRUSTED_PROXIES", "").split(",") if item.strip()
+)
+
+
+def _rate(name: str, default: str) -> str:
+    # "10/m", "30/h", "60/10m"; "off" (or empty) switches the limit off.
+    value = os.environ.get(f"WANGGE_RATE_{name.upper()}", default).strip()
+    return "" if value.lower() == "off" else value
+
+
+# Per client address (`<scope>`), per phone number (`<scope>_phone`, a keyed hash of it) and per
+# API client (`<scope>_client`). Environment: WANGGE_RATE_<NAME>, e.g. WANGGE_RATE_PORTAL_REPORT.
+WANGGE_RATE_LIMITS = {
+    "portal_report": _rate("portal_report", "30/h"),
+    "portal_report_phone": _rate("portal_report_phone", "10/h"),
+    "portal_follow": _rate("portal_follow", "60/10m"),
+    "resident_write": _rate("resident_write", "60/h"),
+    "resident_write_phone": _rate("resident_write_phone", "30/h"),
+    "api_report": _rate("api_report", "30/h"),
+    "api_report_phone": _rate("api_report_phone", "10/h"),
+    "open311_post": _rate("open311_post", "120/m"),
+    "open311_post_client": _rate("open311_post_client", "3000/h"),
+}
+# Photos: refused by bytes and by declared pixels before anything is decoded.
+WANGGE_PHOTO_MAX_BYTES = int(os.environ.get("WANGGE_PHOTO_MAX_BYTES", 10 * 1024 * 1024))
+WANGGE_PHOTO_MAX_PIXELS = int(os.environ.get("WANGGE_PHOTO_MAX_PIXELS", 40_000_000))
+WANGGE_REPORT_MAX_BYTES = int(os.environ.get("WANGGE_REPORT_MAX_BYTES", 40 * 1024 * 1024))
+# A busy database (SQLite's lock, PostgreSQL's lock timeout) waits WANGGE_DB_BUSY_TIMEOUT_MS,
+# then answers 503 with this Retry-After.
+WANGGE_BUSY_RETRY_AFTER_SECONDS = int(os.environ.get("WANGGE_BUSY_RETRY_AFTER_SECONDS", "2"))
+# Open311 media_url links to a photo's public thumbnail and expires after this many seconds.
+WANGGE_OPEN311_MEDIA_SECONDS = int(os.environ.get("WANGGE_OPEN311_MEDIA_SECONDS", "3600"))

@@ -10,10 +10,12 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from wangge.core.busy import database_busy, retry_after_seconds
 from wangge.core.denials import denial_record
 from wangge.core.errors import RateLimited, WanggeError
 
 from .auth import API_AUTH
+from .errors import busy_body, error_body, logger, refused_body, unexpected_body
 
 api = NinjaAPI(
     title="Wangge API",
@@ -23,10 +25,6 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
-
-
-def error_body(code: str, message: str, field: str | None = None, **extra) -> dict:
-    return {"code": code, "message": message, "field": field, **extra}
 
 
 @api.exception_handler(WanggeError)
@@ -73,6 +71,23 @@ def on_http_error(request, exc: HttpError):
     return api.create_response(
         request, error_body("http_error", str(exc.message)), status=exc.status_code
     )
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request, exc: Exception):
+    """Whatever else escapes an operation is still JSON, never Django's HTML page: a body too
+    large to read (413), a busy database (503 with Retry-After), or a logged 500."""
+    if database_busy(exc):
+        status, code, message, field = busy_body()
+    elif (refused := refused_body(exc)) is not None:
+        status, code, message, field = refused
+    else:
+        logger.error("Unexpected error in %s", request.path, exc_info=exc)
+        status, code, message, field = unexpected_body()
+    response = api.create_response(request, error_body(code, message, field), status=status)
+    if status == 503:
+        response["Retry-After"] = str(retry_after_seconds())
+    return response
 
 
 def register_routers() -> None:

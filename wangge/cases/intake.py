@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from wangge.core.crypto import encrypt, normalize_phone
 from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
 from wangge.core.fast_insert import insert_row
+from wangge.core.inputs import is_finite_value
 from wangge.core.scope import path_in_scope
 from wangge.orgs.enums import Role
 from wangge.orgs.geometry import METRES_PER_DEGREE, metres_between
@@ -94,6 +95,12 @@ def _attributes(category: CaseCategory, given: dict | None) -> dict:
     if not isinstance(given, dict):
         raise ValidationFailed(
             _("Attributes must be a mapping of code to value."), code="invalid", field="attributes"
+        )
+    if not is_finite_value(given):
+        raise ValidationFailed(
+            _("Attribute values must not be NaN or infinite."),
+            code="invalid_number",
+            field="attributes",
         )
     clean = {}
     for spec in category.attributes or []:

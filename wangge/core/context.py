@@ -2,9 +2,12 @@
 
 from contextvars import ContextVar
 
+from .clients import client_address
+
 current_ip: ContextVar[str | None] = ContextVar("wangge_current_ip", default=None)
 
 
 def client_ip(request) -> str | None:
-    # Behind a proxy the deployment sets REMOTE_ADDR correctly (see docs/operations.md).
-    return request.META.get("REMOTE_ADDR") or None
+    # X-Forwarded-For counts only from a configured proxy (see clients.py, docs/operations.md).
+    address = client_address(request)
+    return None if address == "unknown" else address

@@ -74,6 +74,6 @@ class RateLimited(WanggeError):
     status = 429
     code = "rate_limited"
 
-    def __init__(self, message, *, retry_after: int = 60, **kwargs) -> None:
+    def __init__(self, message: Any, *, retry_after: int = 60, **kwargs) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = max(1, int(retry_after))

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from wangge.core.crypto import encrypt, normalize_phone, normalize_text
 from wangge.core.errors import ValidationFailed
+from wangge.core.inputs import finite_number
 
 from .enums import DwellingUse, OrganisationKind, SocialOrganisationStatus
 from .history import change_record
@@ -52,15 +53,8 @@ def _small_int(data: dict, field: str, low: int, high: int) -> int | None:
 
 
 def _float(data: dict, field: str) -> float | None:
-    value = data.get(field)
-    if value is None or value == "":
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed(
-            _("%(field)s must be a number.") % {"field": field}, code="invalid", field=field
-        ) from None
+    # NaN and infinity are refused: they are no place and no area.
+    return finite_number(data.get(field), field=field)
 
 
 def _placed(actor, data: dict, object_type: str) -> dict:

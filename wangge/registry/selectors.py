@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wangge.core.errors import ValidationFailed
+from wangge.core.inputs import DB_INT_MAX, whole_number
 from wangge.core.scope import path_in_scope, scope_q
 from wangge.orgs.enums import GRID_KINDS
 from wangge.orgs.models import OrgUnit
@@ -28,6 +29,8 @@ from .models import Building, Dwelling, Household, KeyPopulationTag, Person, Per
 from .permissions import audit_register, record_not_found, register_paths, visible_tags
 
 PERSON_LIST_MAX = 200
+# Older than anyone alive; a larger age would only push the birth-date bound out of the calendar.
+MAX_AGE = 150
 BUILDING_POINTS_MAX = 20_000
 # RecordChange.object_type of the records whose history the profiles show.
 PERSON_TYPE = "person"
@@ -494,22 +497,8 @@ def _fields_shown(profile: dict) -> list[str]:
 # --- the person list --------------------------------------------------------------------------
 
 
-def _int_filter(filters: dict, name: str, *, minimum: int = 0) -> int | None:
-    raw = filters.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        value = minimum - 1
-    if value < minimum:
-        raise ValidationFailed(
-            _("%(field)s must be a whole number of at least %(min)s.")
-            % {"field": name, "min": minimum},
-            code="invalid_number",
-            field=name,
-        )
-    return value
+def _int_filter(filters: dict, name: str, *, minimum: int = 0, maximum: int = DB_INT_MAX):
+    return whole_number(filters.get(name), field=name, minimum=minimum, maximum=maximum)
 
 
 def _years_before(today: dt.date, years: int) -> dt.date:
@@ -555,8 +544,8 @@ def _person_filter(actor, filters: dict) -> Q:
                 field="residence_status",
             )
         query &= Q(residence_status=status)
-    age_min = _int_filter(filters, "age_min")
-    age_max = _int_filter(filters, "age_max")
+    age_min = _int_filter(filters, "age_min", maximum=MAX_AGE)
+    age_max = _int_filter(filters, "age_max", maximum=MAX_AGE)
     if age_min is not None and age_max is not None and age_min > age_max:
         raise ValidationFailed(
             _("age_min must not be greater than age_max."), code="invalid_range", field="age_min"
@@ -570,17 +559,12 @@ def _person_filter(actor, filters: dict) -> Q:
 
 
 def _parse_cursor(after: str | None) -> int | None:
-    if after in (None, ""):
-        return None
     try:
-        value = int(str(after))
-    except ValueError:
-        value = 0
-    if value < 1:
+        return whole_number(after, field="after", minimum=1)
+    except ValidationFailed:
         raise ValidationFailed(
             _("The page cursor is not valid."), code="invalid_cursor", field="after"
-        )
-    return value
+        ) from None
 
 
 def person_list(

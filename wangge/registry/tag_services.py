@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
+from wangge.core.inputs import DB_INT_MAX
 from wangge.core.models import User
 from wangge.core.revisions import revision_bump
 from wangge.core.scope import path_in_scope
@@ -74,6 +75,8 @@ def key_population_tag_create(
 
 
 def _grant_target(actor, user_id: int, tag_code: str) -> tuple[User, KeyPopulationTag]:
+    if not 1 <= user_id <= DB_INT_MAX:
+        user_id = 0  # no such user (and no query can overflow): NotFound like any unknown id
     user = User.objects.filter(pk=user_id, is_active=True).first()
     paths = list(
         RoleAssignment.objects.filter(user_id=user_id).values_list("org_unit__path", flat=True)

@@ -1,16 +1,20 @@
 """Reads behind the public Open311 endpoints: the service catalogue and the public part of cases.
 
 GeoReport v2 lets anyone list services and follow requests without a key, so these selectors
-take no actor: their scope is "the public part of every case", and the views only ever render
-the fields that `views.request_dict` lets out (never the reporter, their phone or name).
+take no actor: their scope is "the public part of every public case", and the views only ever
+render the fields that `views.request_dict` lets out (never the reporter, their phone or name).
+
+Cases of sensitive categories (social governance: disputes, security tips, people in need) are
+about people and are not public at all: `public_cases()` leaves them out of the queryset every
+read starts from, so no filter, number, token, date range or validation path can reach one.
 """
 
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from wangge.cases.enums import FINAL_STATES
+from wangge.cases.enums import FINAL_STATES, CategoryKind
 from wangge.cases.models import Case, CaseCategory, CaseEvent
 from wangge.cases.selectors import leaf_categories
 
@@ -28,8 +32,20 @@ def open311_service(code: str) -> CaseCategory | None:
     return open311_services().filter(code=code).first()
 
 
+# The one rule of what Open311 may show: the category kinds whose cases are public.
+SENSITIVE_KINDS = (CategoryKind.SOCIAL,)
+
+
+def category_is_public(category: CaseCategory) -> bool:
+    return category.kind not in SENSITIVE_KINDS
+
+
+def public_case_q(prefix: str = "") -> Q:
+    return ~Q(**{f"{prefix}category__kind__in": SENSITIVE_KINDS})
+
+
 def _cases() -> QuerySet[Case]:
-    return Case.objects.select_related("category", "handler_unit")
+    return Case.objects.filter(public_case_q()).select_related("category", "handler_unit")
 
 
 def open311_request(number: str) -> Case | None:
@@ -38,7 +54,11 @@ def open311_request(number: str) -> Case | None:
 
 def open311_token_case(stored_key: str) -> Case | None:
     """The case an Open311 POST made with this stored idempotency key (see tokens.py)."""
-    return Case.objects.filter(idempotency_key=stored_key).only("id", "number").first()
+    return (
+        Case.objects.filter(public_case_q(), idempotency_key=stored_key)
+        .only("id", "number")
+        .first()
+    )
 
 
 def open311_requests(
@@ -73,7 +93,7 @@ def open311_updates(*, start: datetime | None, end: datetime | None) -> list[Cas
     """Transitions (not notes) in the period, oldest first, at most MAX_REQUESTS."""
     if start is None:
         start = (end or timezone.now()) - timedelta(days=DEFAULT_DAYS)
-    events = CaseEvent.objects.filter(at__gte=start).exclude(to_state="")
+    events = CaseEvent.objects.filter(public_case_q("case__"), at__gte=start).exclude(to_state="")
     if end is not None:
         events = events.filter(at__lte=end)
     return list(

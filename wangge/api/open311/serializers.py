@@ -2,10 +2,12 @@
 
 The views build the JSON shape of the specification; XML is derived from it, so the two formats
 cannot disagree. In XML a list becomes a wrapper element whose children are named by
-LIST_ITEMS (`<services><service>…`), booleans are `true`/`false` and a null is an empty element.
+LIST_ITEMS (`<services><service>…`), booleans are `true`/`false` and a null is an empty
+element. Characters XML 1.0 forbids are dropped from text, so the document is always well-formed.
 """
 
 import json
+import re
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -27,12 +29,21 @@ LIST_ITEMS = {
 }
 
 
+# What XML 1.0 cannot carry at all, not even escaped: C0 controls but tab, newline and carriage
+# return; lone surrogates; U+FFFE and U+FFFF. A resident's pasted text may hold any of them.
+NOT_XML_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    return NOT_XML_CHARACTERS.sub("", text)
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return xml_safe(str(value))
 
 
 def _fill(element: ET.Element, value: Any) -> None:
@@ -55,7 +66,11 @@ def to_xml(root: str, data: Any) -> bytes:
 
 def render(data: Any, fmt: str, *, root: str, status: int = 200) -> HttpResponse:
     """`root` names the XML document element (`services`, `service_requests`, …)."""
-    body = to_xml(root, data) if fmt == "xml" else json.dumps(data, ensure_ascii=False).encode()
+    if fmt == "xml":
+        body = to_xml(root, data)
+    else:
+        # A lone surrogate (possible in SQLite text) cannot be UTF-8: it becomes "?".
+        body = json.dumps(data, ensure_ascii=False).encode("utf-8", "replace")
     return HttpResponse(body, status=status, content_type=FORMATS[fmt])
 
 

@@ -16,21 +16,30 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from wangge.cases.enums import FINAL_STATES, CaseSource, CaseState, CategoryKind
+from wangge.cases.enums import FINAL_STATES, CaseSource, CaseState
 from wangge.cases.models import Case, CaseCategory
 from wangge.cases.services import case_report
 from wangge.core.denials import denial_record
 from wangge.core.errors import NotFound, PermissionDenied, WanggeError
+from wangge.core.ratelimits import Refusal, limit_hit
 from wangge.orgs.actors import actor_for
 
 from .auth import open311_client
-from .selectors import open311_request, open311_requests, open311_service, open311_services
+from .media import media_url
+from .selectors import (
+    category_is_public,
+    open311_request,
+    open311_requests,
+    open311_service,
+    open311_services,
+)
 from .serializers import render, render_error, unknown_format, wrong_method
 from .tokens import open311_token
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-30T00:00:00+08:00"
 STATUSES = {"open", "closed"}
+FIRST_YEAR, LAST_YEAR = 1900, 9000
 
 
 class BadRequest(Exception):
@@ -122,27 +131,11 @@ def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpRespons
 # --- requests ----------------------------------------------------------------------------------
 
 
-def _media_url(request: HttpRequest, case: Case) -> str | None:
-    if not case.photos:
-        return None
-    photo = case.photos[0]
-    if isinstance(photo, dict):
-        photo = photo.get("url") or photo.get("path") or ""
-    photo = str(photo)
-    if not photo:
-        return None
-    if photo.startswith(("http://", "https://")):
-        return photo
-    return request.build_absolute_uri(
-        photo if photo.startswith("/") else settings.MEDIA_URL + photo
-    )
-
-
 def request_dict(request: HttpRequest, case: Case) -> dict:
     """The public part of a case. Social-governance cases (disputes, security tips, people in
     need) are about people, so their text and exact place stay inside the platform."""
     closed = case.state in FINAL_STATES
-    public_place = case.category.kind != CategoryKind.SOCIAL
+    public_place = category_is_public(case.category)
     updated = case.closed_at if closed and case.closed_at else case.updated_at
     return {
         "service_request_id": case.number,
@@ -161,7 +154,7 @@ def request_dict(request: HttpRequest, case: Case) -> dict:
         "zipcode": None,
         "lat": case.lat if public_place else None,
         "long": case.lng if public_place else None,
-        "media_url": _media_url(request, case) if public_place else None,
+        "media_url": media_url(request, case),
     }
 
 
@@ -187,6 +180,12 @@ def when(name: str, value: str | None, *, end: bool = False) -> datetime | None:
     if moment is None:
         raise BadRequest(
             _("%(name)s: not a W3C date-time (e.g. 2026-11-30T08:00:00+08:00).") % {"name": name}
+        )
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        # Far dates overflow once shifted by the time zone or the default 90 days.
+        raise BadRequest(
+            _("%(name)s: the year must lie between %(first)s and %(last)s.")
+            % {"name": name, "first": FIRST_YEAR, "last": LAST_YEAR}
         )
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
@@ -273,12 +272,24 @@ def _title(category: CaseCategory, description: str) -> str:
     return (first_line or category.name)[:40]
 
 
+def _too_many(refusal: Refusal, fmt: str) -> HttpResponse:
+    response = render_error(429, _("Too many requests; try again later."), fmt)
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
 def request_create(request: HttpRequest, fmt: str) -> HttpResponse:
+    # Counted per address before the body is read, and per client once the key is known.
+    if (refusal := limit_hit(request, scope="open311_post")) is not None:
+        return _too_many(refusal, fmt)
     params = request.POST
     client = open311_client(params.get("api_key"))
     if client is None:
         denial_record(request=request, exc=PermissionDenied("api_key", code="open311_api_key"))
         return render_error(403, _("api_key: missing or not valid."), fmt)
+    refusal = limit_hit(request, scope="open311_post", client=str(client.pk), by_address=False)
+    if refusal is not None:
+        return _too_many(refusal, fmt)
     request.user = client  # the audit rows of the intake and of any denial name the client
     try:
         code = params.get("service_code", "").strip()

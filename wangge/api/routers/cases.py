@@ -14,13 +14,15 @@ from ninja import Field, Query, Router, Schema
 from wangge.cases import selectors, services
 from wangge.cases.enums import CaseSource
 from wangge.core.errors import NotFound
+from wangge.core.inputs import DB_INT_MAX
+from wangge.core.ratelimits import actor_phone_key, require_within_limit
 from wangge.orgs.actors import request_actor
 
 from .orgs import ErrorOut
 
 router = Router(tags=["cases"])
 ERRORS = {404: ErrorOut, 422: ErrorOut}
-WRITE_ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+WRITE_ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 
 
 class CaseIn(Schema):
@@ -138,12 +140,20 @@ def case_out(case) -> dict:
     }
 
 
+def _limit_residents(request, actor, scope: str) -> None:
+    """Residents' writes (the mobile app) count per address and per phone; staff's do not."""
+    if getattr(actor, "is_resident", False):
+        require_within_limit(request, scope=scope, phone=actor_phone_key(actor))
+
+
 @router.post("/cases", response={201: CaseOut, **WRITE_ERRORS})
 def case_report(request, payload: CaseIn):
     """Report a case. An `Idempotency-Key` header (or field) makes a retry return the same case."""
     key = request.headers.get("Idempotency-Key") or payload.idempotency_key
+    actor = request_actor(request)
+    _limit_residents(request, actor, "api_report")
     case = services.case_report(
-        actor=request_actor(request),
+        actor=actor,
         category_code=payload.category,
         title=payload.title,
         description=payload.description,
@@ -163,7 +173,10 @@ def case_report(request, payload: CaseIn):
 
 @router.get("/cases", response={200: CasePageOut, **ERRORS})
 def case_queue(
-    request, queue: str = "mine", after: int | None = None, limit: int = Query(50, ge=1, le=200)
+    request,
+    queue: str = "mine",
+    after: int | None = Query(None, ge=1, le=DB_INT_MAX),
+    limit: int = Query(50, ge=1, le=200),
 ):
     """A work queue: to_accept, to_dispatch, overdue, to_verify or mine."""
     page = selectors.case_queue(
@@ -197,8 +210,10 @@ def case_get(request, number: str):
 @router.post("/cases/{number}/rate", response={200: CaseOut, **WRITE_ERRORS})
 def case_rate(request, number: str, payload: RateIn):
     """The reporter rates a closed case; 不满意 or worse reopens it once."""
+    actor = request_actor(request)
+    _limit_residents(request, actor, "resident_write")
     case = services.case_rate(
-        actor=request_actor(request),
+        actor=actor,
         number=number,
         rating=payload.rating,
         comment=payload.comment,

@@ -12,6 +12,7 @@ from typing import Any
 from ninja import Field, Query, Router, Schema
 
 from wangge.core.downloads import xlsx_download
+from wangge.core.inputs import DB_INT_MAX
 from wangge.orgs.actors import request_actor
 from wangge.registry import (
     data_export,
@@ -34,7 +35,7 @@ WRITE_ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 class PersonFilters(Schema):
     q: str | None = Field(None, max_length=64, description="name, pinyin, ID or phone (tail)")
     grid: str | None = None
-    building: int | None = None
+    building: int | None = Field(None, ge=1, le=DB_INT_MAX)
     tag: str | None = None
     age_min: int | None = Field(None, ge=0, le=150)
     age_max: int | None = Field(None, ge=0, le=150)
@@ -125,22 +126,31 @@ class RevealOut(Schema):
     value: str
 
 
+# Bounds on numbers that reach the database: no NaN or infinity, nothing past a 64-bit column.
+def lng_field():
+    return Field(..., ge=-180, le=180, allow_inf_nan=False)
+
+
+def lat_field():
+    return Field(..., ge=-90, le=90, allow_inf_nan=False)
+
+
 class PlaceIn(Schema):
     name: str
     address: str = ""
-    lng: float
-    lat: float
-    floors: int | None = None
-    entrances: int | None = None
-    compound_id: int | None = None
+    lng: float = lng_field()
+    lat: float = lat_field()
+    floors: int | None = Field(None, ge=0, le=500)
+    entrances: int | None = Field(None, ge=0, le=500)
+    compound_id: int | None = Field(None, ge=1, le=DB_INT_MAX)
 
 
 class DwellingIn(Schema):
     number: str
-    entrance: int | None = None
-    floor: int | None = None
+    entrance: int | None = Field(None, ge=0, le=500)
+    floor: int | None = Field(None, ge=-20, le=500)
     use: str = "owner_occupied"
-    area_m2: float | None = None
+    area_m2: float | None = Field(None, ge=0, le=1_000_000, allow_inf_nan=False)
 
 
 class HouseholdIn(Schema):
@@ -155,8 +165,8 @@ class OrganisationIn(Schema):
     contact_name: str = ""
     contact_phone: str = ""
     address: str = ""
-    lng: float
-    lat: float
+    lng: float = lng_field()
+    lat: float = lat_field()
 
 
 class Created(Schema):
@@ -180,7 +190,7 @@ def person_list(request, filters: Query[PersonFilters]):
 
 class ExportIn(Schema):
     grid: str | None = None
-    building: int | None = None
+    building: int | None = Field(None, ge=1, le=DB_INT_MAX)
     tag: str | None = None
     age_min: int | None = Field(None, ge=0, le=150)
     age_max: int | None = Field(None, ge=0, le=150)
@@ -416,7 +426,7 @@ class TagDefineIn(Schema):
 
 
 class TagGrantIn(Schema):
-    user_id: int
+    user_id: int = Field(..., ge=1, le=DB_INT_MAX)
     tag: str
 
 

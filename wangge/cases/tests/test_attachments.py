@@ -96,8 +96,8 @@ def test_a_non_image_is_refused_and_nothing_is_stored(english, _media):
     assert stored_files(_media) == []
 
 
-def test_an_oversize_photo_is_refused(english, monkeypatch, _media):
-    monkeypatch.setattr(attachments, "MAX_PHOTO_BYTES", 1000)
+def test_an_oversize_photo_is_refused(english, settings, _media):
+    settings.WANGGE_PHOTO_MAX_BYTES = 1000
     big = upload(data=image_bytes("PNG", size=(300, 300)))
     assert (big.size or 0) > 1000
     with pytest.raises(ValidationFailed) as caught:

@@ -197,11 +197,10 @@ def test_requests_validate_and_show_only_public_fields(client, street):
     assert light["agency_responsible"] == "城管执法中队"
     assert light["service_name"] == "路灯" and light["lat"] == 30.51
     assert light["expected_datetime"].endswith("+08:00")
-    assert light["media_url"].endswith("/media/cases/light.jpg")
-    dispute = by_id["SJ20261130000002"]
-    assert dispute["status"] == "closed"
-    # A dispute is about people: its text and place stay inside.
-    assert dispute["description"] is None and dispute["lat"] is None
+    # A signed link to the public thumbnail, never the storage key.
+    assert "/open311/v2/media/" in light["media_url"] and "light" not in light["media_url"]
+    # A dispute is about people: it is not public at all.
+    assert "SJ20261130000002" not in by_id
     raw = client.get(f"{BASE}requests.json").content.decode()
     assert "王小明" not in raw and "reporter-wang" not in raw and "张三" not in raw
 

@@ -80,9 +80,15 @@ def test_an_unknown_number_answers_not_found(client, team, case):
 
 def test_lookups_are_limited_per_address(client, team, case, settings):
     case, _key = case
-    settings.WANGGE_PORTAL_FOLLOW_LIMIT = 3
+    settings.WANGGE_RATE_LIMITS = {**settings.WANGGE_RATE_LIMITS, "portal_follow": "3/10m"}
     for _ in range(3):
         assert client.get(reverse("portal_follow"), {"number": case.number}).status_code == 200
     response = client.get(reverse("portal_follow"), {"number": case.number})
     assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 600
     assert "data-status" not in response.content.decode()
+    # Another address is counted on its own.
+    other = client.get(
+        reverse("portal_follow"), {"number": case.number}, REMOTE_ADDR="198.51.100.9"
+    )
+    assert other.status_code == 200

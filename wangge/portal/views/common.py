@@ -54,3 +54,10 @@ def no_store(response: HttpResponse) -> HttpResponse:
     # Residents' own reports and typed-in places must not stay in a shared cache.
     response["Cache-Control"] = "no-store"
     return response
+
+
+def too_many(response: HttpResponse, refusal) -> HttpResponse:
+    """A 429 page for a rate-limit refusal (wangge.core.ratelimits), saying when to come back."""
+    response.status_code = 429
+    response["Retry-After"] = str(refusal.retry_after)
+    return no_store(response)

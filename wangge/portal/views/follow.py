@@ -1,38 +1,20 @@
 """查询进度: anyone may follow a case by its number and sees its public part only.
 
 The answer for an unknown number has the same shape as for a known one ("not found"), and
-lookups are counted per address so that walking through numbers is slow and cheap to refuse.
+lookups are counted per client address (django-ratelimit on the shared cache, rate
+`WANGGE_RATE_LIMITS["portal_follow"]`) so that walking through numbers is slow and cheap to
+refuse.
 """
 
-from django.conf import settings
-from django.core.cache import cache
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from wangge.core.ratelimits import limit_hit
+
 from ..forms import FollowForm
 from ..selectors import case_public_status
-from .common import no_store, state_label, step_label
-
-WINDOW_SECONDS = 600
-
-
-def lookups_per_window() -> int:
-    return int(getattr(settings, "WANGGE_PORTAL_FOLLOW_LIMIT", 60))
-
-
-def _over_limit(request) -> bool:
-    """A fixed window per client address in the cache (no personal data kept: the key is only
-    the address, and it expires with the window)."""
-    address = request.META.get("REMOTE_ADDR", "") or "unknown"
-    key = f"portal:follow:{address}"
-    cache.add(key, 0, WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, WINDOW_SECONDS)
-        count = 1
-    return count > lookups_per_window()
+from .common import no_store, state_label, step_label, too_many
 
 
 @require_GET
@@ -41,9 +23,10 @@ def follow_page(request):
     context: dict = {"form": form, "status": None, "not_found": False, "limited": False}
     status_code = 200
     if form.is_bound and form.is_valid():
-        if _over_limit(request):
+        refusal = limit_hit(request, scope="portal_follow")
+        if refusal is not None:
             context["limited"] = True
-            status_code = 429
+            return too_many(render(request, "portal/follow.html", context, status=429), refusal)
         else:
             found = case_public_status(number=form.cleaned_data["number"])
             if found is None:

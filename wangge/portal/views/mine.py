@@ -17,11 +17,12 @@ from wangge.cases.reporter_actions import reopen_days
 from wangge.cases.selectors import case_get
 from wangge.cases.services import case_rate, case_reopen
 from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from wangge.core.ratelimits import actor_phone_key, limit_hit
 from wangge.core.scope import request_actor
 
 from ..forms import RateForm, ReopenForm
 from ..selectors import my_cases
-from .common import no_store, state_label, step_label
+from .common import no_store, state_label, step_label, too_many
 
 # The timeline rows whose note a reporter should read: the reasons and the results.
 NOTES_SHOWN = frozenset({"reject", "merge", "handle", "close", "rate", "reopen", "return"})
@@ -50,7 +51,9 @@ def mine_page(request):
     return no_store(render(request, "portal/mine.html", {"rows": rows}))
 
 
-def _case_page(request, number: str, *, rate_form=None, reopen_form=None, status: int = 200):
+def _case_page(
+    request, number: str, *, rate_form=None, reopen_form=None, status: int = 200, notice=None
+):
     detail = case_get(actor=request_actor(request), number=number)
     case = detail.case
     initial = {"version": case.version}
@@ -71,7 +74,7 @@ def _case_page(request, number: str, *, rate_form=None, reopen_form=None, status
             (reopen_form or ReopenForm(initial=initial)) if "reopen" in detail.actions else None
         ),
         "reopen_days": reopen_days(),
-        "refusal": None,
+        "refusal": notice,
     }
     for form in (rate_form, reopen_form):
         if (
@@ -92,6 +95,15 @@ def my_case_page(request, number: str):
     return _case_page(request, number)
 
 
+def _limited(request, actor, number: str):
+    """A resident's writes are rate-limited per address and per phone (a 429 with the page)."""
+    refusal = limit_hit(request, scope="resident_write", phone=actor_phone_key(actor))
+    if refusal is None:
+        return None
+    notice = _("Too many changes from here. Please try again later.")
+    return too_many(_case_page(request, number, notice=notice), refusal)
+
+
 def _refuse(form, exc) -> None:
     field = exc.field if exc.field in form.fields and exc.field != "version" else None
     form.add_error(field, str(exc.message))
@@ -102,6 +114,8 @@ def _refuse(form, exc) -> None:
 def rate_case(request, number: str):
     actor = request_actor(request)
     case_get(actor=actor, number=number)  # not theirs: NotFound before anything
+    if (refused := _limited(request, actor, number)) is not None:
+        return refused
     form = RateForm(request.POST)
     if not form.is_valid():
         return _case_page(request, number, rate_form=form, status=422)
@@ -125,6 +139,8 @@ def rate_case(request, number: str):
 def reopen_case(request, number: str):
     actor = request_actor(request)
     case_get(actor=actor, number=number)
+    if (refused := _limited(request, actor, number)) is not None:
+        return refused
     form = ReopenForm(request.POST, request.FILES)
     if not form.is_valid():
         return _case_page(request, number, reopen_form=form, status=422)

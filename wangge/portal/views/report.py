@@ -13,19 +13,22 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from wangge.cases.attachments import photos_delete, photos_stored
+from wangge.cases.attachments import max_report_bytes, photos_delete, photos_stored
 from wangge.cases.enums import CaseSource
 from wangge.cases.services import case_report
 from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
+from wangge.core.ratelimits import actor_phone_key, limit_hit
 from wangge.core.scope import request_actor
 from wangge.orgs.views.maps import tile_config
 
 from ..forms import SnapReportForm, attribute_name, posted_attributes
 from ..selectors import report_area, report_categories
-from .common import no_store
+from .common import no_store, too_many
 
 SESSION_REPORTED = "portal_reported_number"
 PLACE_FIELDS = ("lng", "lat")
+# Room for the form's text fields beside the photos.
+FORM_OVERHEAD_BYTES = 1024 * 1024
 FORM_FIELDS = ("category_code", "description", "photos", "address", "anonymous")
 
 
@@ -81,9 +84,11 @@ def _groups_for_page(groups, posted, attribute_errors: dict) -> list[dict]:
     ]
 
 
-def _render(request, form, groups, *, signed_in, submission, errors=None, status=200):
+def _render(
+    request, form, groups, *, signed_in, submission, errors=None, status=200, read_post=True
+):
     errors = errors or {}
-    posted = request.POST if request.method == "POST" else None
+    posted = request.POST if request.method == "POST" and read_post else None
     context = {
         "form": form,
         "groups": _groups_for_page(groups, posted, errors),
@@ -114,6 +119,51 @@ def _show(form, errors: dict, exc) -> None:
         form.add_error(None, message)
 
 
+def _content_length(request) -> int:
+    try:
+        return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0
+
+
+def _empty_form() -> SnapReportForm:
+    """An empty form that can carry an error: the refusal comes before the post is read."""
+    form = SnapReportForm()
+    form.full_clean()  # an unbound form: no errors, nothing cleaned
+    form.cleaned_data = {}
+    return form
+
+
+def _refused_before_reading(request, actor, groups, signed_in):
+    """Counted and size-checked before the body is parsed or any photo decoded: a flood or an
+    oversized post costs one cache hit, not a decode."""
+    form = _empty_form()
+    submission = _submission(None)
+    refusal = limit_hit(request, scope="portal_report", phone=actor_phone_key(actor))
+    if refusal is not None:
+        form.add_error(None, _("Too many reports from here. Please try again later."))
+        page = _render(
+            request, form, groups, signed_in=signed_in, submission=submission, read_post=False
+        )
+        return too_many(page, refusal)
+    if _content_length(request) > max_report_bytes() + FORM_OVERHEAD_BYTES:
+        form.add_error(
+            "photos",
+            _("The photos together are larger than %(mb)s MB.")
+            % {"mb": max_report_bytes() // (1024 * 1024)},
+        )
+        return _render(
+            request,
+            form,
+            groups,
+            signed_in=signed_in,
+            submission=submission,
+            status=413,
+            read_post=False,
+        )
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 def report_page(request):
     actor = request_actor(request)
@@ -122,6 +172,9 @@ def report_page(request):
     if request.method != "POST":
         form = SnapReportForm(initial={"category_code": request.GET.get("category", "")})
         return _render(request, form, groups, signed_in=signed_in, submission=_submission(None))
+    refused = _refused_before_reading(request, actor, groups, signed_in)
+    if refused is not None:
+        return refused
     form = SnapReportForm(request.POST, request.FILES)
     submission = _submission(request.POST.get("submission"))
     errors: dict = {}
