@@ -1,4 +1,5 @@
-"""Rate limits on anonymous and resident writes, counted in the shared cache by django-ratelimit.
+"""Rate limits, counted in the shared cache by django-ratelimit: anonymous and resident writes
+per address and phone, and services limited per user (exports).
 
 One call counts one hit against every key it is given (the client's address, a hash of a phone
 number, an API client) and answers how long to wait when any of them is over its rate. The counts
@@ -37,8 +38,9 @@ def phone_key(phone: str) -> str:
     return blind_index(normalize_phone(phone), purpose="ratelimit")
 
 
-def _count(request, group: str, value: str) -> Refusal | None:
-    rate = rate_of(group)
+def _count(request, group: str, value: str, rate: str | None = None) -> Refusal | None:
+    """One hit of `value` in `group` at `rate` (default: the group's configured rate)."""
+    rate = rate or rate_of(group)
     if rate is None:
         return None
     usage = get_usage(
@@ -87,5 +89,18 @@ def require_within_limit(
         raise RateLimited(
             _("Too many requests; try again in %(seconds)s seconds.")
             % {"seconds": refusal.retry_after},
+            retry_after=refusal.retry_after,
+        )
+
+
+def user_rate_limit(*, group: str, user_id, rate: str, message: str | None = None) -> None:
+    """Count one use of `group` by the user; RateLimited once more than `rate` (e.g. "5/h").
+
+    For services (called from pages, the API and commands alike): the key is the user's id, so
+    one limit holds whichever door the call came through."""
+    refusal = _count(None, group, str(user_id), rate)
+    if refusal is not None:
+        raise RateLimited(
+            message or _("Too many requests of this kind; try again later."),
             retry_after=refusal.retry_after,
         )

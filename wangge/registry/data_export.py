@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from wangge.core.errors import PermissionDenied, RateLimited, ValidationFailed
 from wangge.core.models import AuditEvent
-from wangge.core.throttle import user_rate_limit
+from wangge.core.ratelimits import user_rate_limit
 from wangge.orgs.enums import Role
 from wangge.orgs.permissions import is_system
 

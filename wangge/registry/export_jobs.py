@@ -39,7 +39,7 @@ from wangge.core.errors import (
     WanggeError,
 )
 from wangge.core.models import AuditResult
-from wangge.core.throttle import user_rate_limit
+from wangge.core.ratelimits import user_rate_limit
 from wangge.orgs.actors import actor_for
 
 from .enums import ExportState
