@@ -169,11 +169,24 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-# django-axes: 5 failures for one username from one address lock that pair
-# until an admin unlocks it.
+# django-axes: 5 failures for one username from one address lock that pair for a cool-off
+# (an admin can unlock sooner). Only the pair is locked, so a stranger guessing from elsewhere
+# cannot lock a clerk out, and the cool-off bounds what a shared address (an office NAT) can do.
 AXES_FAILURE_LIMIT = 5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_COOLOFF_TIME = None
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("WANGGE_LOGIN_COOLOFF_MINUTES", "15")))
+# axes copies the submitted form into AccessAttempt.post_data; every field of a sign-in form is
+# masked there (a resident's phone, codes, the CSRF token). A test checks each form's fields.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "phone",
+    "password",
+    "code",
+    "totp_code",
+    "csrfmiddlewaretoken",
+    "next",
+    "ip_address",
+]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
 AXES_VERBOSE = False
