@@ -198,6 +198,19 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
+# Owner-only files: uploads (case photos) are stored 0600 in directories 0700; the SQLite file,
+# key files and import files are made so by wangge.core.files (see docs/security.md).
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# Collected static files stay readable by the proxy that may serve them (operations.md).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
+    },
+}
+
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "wangge" / "static"]
 STATIC_ROOT = VAR_DIR / "static"
