@@ -10,12 +10,16 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         # orgs serves grid cards but may not import the register above it, so the register
         # installs its counts provider here (see wangge.orgs.selectors.GRID_COUNTS_PROVIDER).
+        from wangge.core import audit_selectors
         from wangge.orgs import selectors, services
 
         from .counts import grid_counts_for, grid_metrics_for
+        from .permissions import audit_details_redact
         from .placement import relocate_after_boundary_change
 
         selectors.GRID_COUNTS_PROVIDER = grid_counts_for
         selectors.GRID_METRICS_PROVIDER = grid_metrics_for
         if relocate_after_boundary_change not in services.BOUNDARY_CHANGE_HOOKS:
             services.BOUNDARY_CHANGE_HOOKS.append(relocate_after_boundary_change)
+        if audit_details_redact not in audit_selectors.AUDIT_DETAIL_REDACTORS:
+            audit_selectors.AUDIT_DETAIL_REDACTORS.append(audit_details_redact)
