@@ -28,10 +28,11 @@ def tagged(street):
     household = make_household(make_dwelling(make_building(street.grid_a1)))
     person = make_person(household=household)
     actor = actor_for(worker)
+    since = date(2026, 1, 5)
     person_tag_add(
-        actor=actor, person_id=person.id, tag_code="disability", valid_from=date(2026, 1, 5), grade=2
+        actor=actor, person_id=person.id, tag_code="disability", valid_from=since, grade=2
     )
-    person_tag_add(actor=actor, person_id=person.id, tag_code="veteran", valid_from=date(2026, 1, 5))
+    person_tag_add(actor=actor, person_id=person.id, tag_code="veteran", valid_from=since)
     return person
 
 
