@@ -248,3 +248,9 @@ WANGGE_API_TOKEN_TTL = timedelta(days=int(os.environ.get("WANGGE_API_TOKEN_DAYS"
 WANGGE_RETENTION_YEARS = int(os.environ.get("WANGGE_RETENTION_YEARS", "5"))
 # How recent a password check must be to reveal a full ID number, phone or address.
 WANGGE_REVEAL_FRESH_SECONDS = int(os.environ.get("WANGGE_REVEAL_FRESH_SECONDS", "300"))
+
+# Answers that an ID number is registered outside the user's sight (person create, import,
+# transfer request) tell that the person exists: audited, and at most this many per user
+# (django-ratelimit rate, on the shared cache).
+WANGGE_ID_PROBE_RATE = os.environ.get("WANGGE_ID_PROBE_RATE", "20/h")
+

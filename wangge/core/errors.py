@@ -63,3 +63,10 @@ class Conflict(WanggeError):
 
     status = 409
     code = "conflict"
+
+
+class RateLimited(WanggeError):
+    """The actor used up an allowance (the message names the rule and when to try again)."""
+
+    status = 429
+    code = "rate_limited"

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.core.crypto import decrypt, encrypt
-from wangge.core.errors import NotFound, ValidationFailed
+from wangge.core.errors import NotFound, RateLimited, ValidationFailed
 from wangge.core.files import private_dir, private_write
 from wangge.core.scope import path_in_scope
 from wangge.orgs.enums import Role
@@ -208,7 +208,7 @@ def _finish_check(job: ImportJob, outcome: Outcome, state: str) -> None:
     job.save()
 
 
-def _file_failure(job: ImportJob, exc: ValidationFailed) -> None:
+def _file_failure(job: ImportJob, exc: ValidationFailed | RateLimited) -> None:
     job.state = ImportState.INVALID
     job.error_count = 1
     job.summary = {
@@ -233,7 +233,8 @@ def import_job_validate(*, actor, job: ImportJob, content: bytes | None = None) 
         table = open_table(job.file_name, content, importer_class.columns)
         importer = _importer(job, actor, table.positions, write=False)
         outcome = run_import(importer, table, progress=_progress(job))
-    except ValidationFailed as exc:
+    except (ValidationFailed, RateLimited) as exc:
+        # RateLimited: too many ID numbers registered elsewhere (id_probes.py); the check stops.
         _file_failure(job, exc)
         return job
     if outcome.processed == 0:
@@ -284,7 +285,7 @@ def _commit(actor, job: ImportJob) -> ImportJob:
     except _Rollback:
         _finish_check(job, outcome, ImportState.INVALID)
         return job
-    except ValidationFailed as exc:
+    except (ValidationFailed, RateLimited) as exc:
         _file_failure(job, exc)
         return job
     _finish_check(job, outcome, ImportState.DONE)
