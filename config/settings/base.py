@@ -253,4 +253,3 @@ WANGGE_REVEAL_FRESH_SECONDS = int(os.environ.get("WANGGE_REVEAL_FRESH_SECONDS", 
 # transfer request) tell that the person exists: audited, and at most this many per user
 # (django-ratelimit rate, on the shared cache).
 WANGGE_ID_PROBE_RATE = os.environ.get("WANGGE_ID_PROBE_RATE", "20/h")
-
