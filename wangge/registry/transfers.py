@@ -26,8 +26,8 @@ from wangge.orgs.enums import GRID_KINDS, Role
 from wangge.orgs.models import OrgUnit, RoleAssignment
 from wangge.orgs.permissions import is_system
 
-from .enums import TransferState
-from .id_probes import id_probe_allowance_check, id_probe_count
+from .enums import ImportKind, TransferState
+from .id_probes import TransferRequired, id_probe_allowance_check, id_probe_count
 from .identity import id_number_problem, masked_identifiers
 from .models import Household, Person, PersonTransfer
 from .permissions import audit_register, register_paths, require_register_write
@@ -313,6 +313,73 @@ def person_transfer_decide(
                 link=reverse("registry_transfers_mine"),
             )
     return transfer
+
+
+# --- from an import ---------------------------------------------------------------------------
+
+
+def person_transfers_from_import(*, actor, job_id: int, reason: str) -> dict:
+    """One action for a checked persons file: a transfer request for every row that got the
+    neutral answer, into that row's household (which must already be in the import's area).
+
+    Those rows were counted as probes when the file was checked, and the ID numbers come from the
+    stored file, not from new input, so these requests count none again. Returns the rows asked
+    for and the rows skipped, each with the rule that stopped it.
+    """
+    from .importing import cells
+    from .importing.columns import PERSON_COLUMNS
+    from .importing.jobs import import_job_get, job_content, job_errors
+    from .importing.reader import open_table
+
+    job = import_job_get(actor=actor, job_id=job_id)
+    wanted = {e["row"] for e in job_errors(job) if e["code"] == TransferRequired.code}
+    if job.kind != ImportKind.PERSONS or not wanted:
+        raise ValidationFailed(
+            _("No row of this file needs a transfer request."), code="nothing_to_do", field="job"
+        )
+    reason = _reason(reason)
+    table = open_table(job.file_name, job_content(job), PERSON_COLUMNS)
+
+    def cell(row: list, key: str) -> str:
+        position = table.positions.get(key)
+        value = row[position] if position is not None and position < len(row) else None
+        return "" if value is None else str(value).strip()
+
+    requested: list[int] = []
+    skipped: list[dict] = []
+    for number, row in table.rows:
+        if number not in wanted:
+            continue
+        household = Household.objects.filter(
+            number=cell(row, "household_number"), path__startswith=job.org_unit.path
+        ).first()
+        if household is None:
+            skipped.append(
+                {
+                    "row": number,
+                    "code": "household_not_found",
+                    "message": _("the household is not in your register yet; add it first"),
+                }
+            )
+            continue
+        try:
+            relationship = cells.relationship(cell(row, "relationship")) or ""
+        except cells.CellProblem:
+            relationship = ""
+        try:
+            _person_transfer_request(
+                actor=actor,
+                id_number=cell(row, "id_number"),
+                reason=reason,
+                household_id=household.id,
+                grid_code=None,
+                relationship=relationship,
+            )
+        except (ValidationFailed, Conflict) as exc:
+            skipped.append({"row": number, "code": exc.code, "message": str(exc.message)})
+        else:
+            requested.append(number)
+    return {"requested": requested, "skipped": skipped}
 
 
 # --- reading ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from wangge.orgs.actors import actor_for
 from wangge.orgs.enums import Role
 from wangge.orgs.tests.factories import grid_worker, staff_user
 from wangge.registry.identity import decrypted_identifiers
+from wangge.registry.importing.jobs import import_job_create, job_errors
 from wangge.registry.models import Person, PersonTransfer, RecordChange
 from wangge.registry.transfers import (
     common_path,
@@ -23,6 +24,7 @@ from wangge.registry.transfers import (
 )
 
 from .factories import make_building, make_dwelling, make_household, make_person, valid_id_number
+from .import_factories import PERSON_HEADERS, person_row, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -288,3 +290,41 @@ def test_the_api_asks_lists_and_decides(client, world):
         content_type="application/json",
     )
     assert decided.status_code == 200 and decided.json()["state"] == "approved"
+
+
+def test_rows_of_an_import_become_transfer_requests_in_one_action(
+    client, world, settings, tmp_path, english
+):
+    settings.VAR_DIR = tmp_path
+    settings.WANGGE_ID_PROBE_RATE = "1/h"  # the check uses it up; the action counts none again
+    staff = staff_user("cs_a", Role.COMMUNITY_STAFF, world["street"].community_a)
+    row = person_row(
+        "赵六", id_number=world["number"], birth=world["person"].birth_date, female=False
+    )
+    row[PERSON_HEADERS.index("户编号")] = "HH-HERE"
+    job = import_job_create(
+        actor=actor_for(staff),
+        kind="persons",
+        file_name="persons.xlsx",
+        content=xlsx_bytes(PERSON_HEADERS, [row]),
+    )
+    assert [(e["row"], e["code"]) for e in job_errors(job)] == [(2, "transfer_required")]
+    client.force_login(staff)
+    page = client.get(reverse("registry_import_job", args=[job.pk]))
+    assert reverse("registry_import_transfers", args=[job.pk]) in page.content.decode()
+    # Someone else cannot act on this job, and nothing is asked.
+    other = client.__class__()
+    other.force_login(staff_user("cs_b", Role.COMMUNITY_STAFF, world["street"].community_b))
+    url = reverse("registry_import_transfers", args=[job.pk])
+    assert other.post(url, {"reason": "随子女迁入"}).status_code == 404
+    assert not PersonTransfer.objects.exists()
+    response = client.post(url, {"reason": "随子女迁入"}, follow=True)
+    assert "Transfer requests sent for rows 2." in response.content.decode()
+    transfer = PersonTransfer.objects.get()
+    assert (transfer.target_household_id, transfer.relationship, transfer.requested_by) == (
+        world["here"].id,
+        "head",
+        staff,
+    )
+    again = client.post(url, {"reason": "随子女迁入"}, follow=True)
+    assert "Row 2:" in again.content.decode() and PersonTransfer.objects.count() == 1
