@@ -30,12 +30,12 @@ class DecisionIn(Schema):
     note: str = Field("", max_length=200)
 
 
-class TransferState(Schema):
+class TransferOut(Schema):
     id: int
     state: str
 
 
-class TransferMine(Schema):
+class TransferMineOut(Schema):
     id: int
     state: str
     id_number_masked: str
@@ -46,7 +46,7 @@ class TransferMine(Schema):
     decision_note: str
 
 
-class TransferPending(Schema):
+class TransferPendingOut(Schema):
     id: int
     state: str
     person_id: int
@@ -60,7 +60,7 @@ class TransferPending(Schema):
     reason: str
 
 
-@router.post("/person-transfers", response={201: TransferState, **ERRORS})
+@router.post("/person-transfers", response={201: TransferOut, **ERRORS})
 def transfer_request(request, payload: TransferIn):
     """Ask that the person with this ID number move into your household or grid."""
     transfer = transfers.person_transfer_request(
@@ -74,7 +74,7 @@ def transfer_request(request, payload: TransferIn):
     return 201, {"id": transfer.pk, "state": transfer.state}
 
 
-@router.get("/person-transfers", response={200: list[TransferPending], 404: ErrorOut})
+@router.get("/person-transfers", response={200: list[TransferPendingOut], 404: ErrorOut})
 def transfer_list(request, include_decided: bool = False):
     """Requests you decide (admins of a unit covering both places); pending only by default."""
     return transfers.person_transfer_list(
@@ -82,13 +82,13 @@ def transfer_list(request, include_decided: bool = False):
     )
 
 
-@router.get("/person-transfers/mine", response=list[TransferMine])
+@router.get("/person-transfers/mine", response=list[TransferMineOut])
 def transfer_mine(request):
     """Your own requests and their decisions."""
     return transfers.person_transfer_mine(actor=request_actor(request))
 
 
-@router.post("/person-transfers/{transfer_id}/decision", response={200: TransferState, **ERRORS})
+@router.post("/person-transfers/{transfer_id}/decision", response={200: TransferOut, **ERRORS})
 def transfer_decide(request, transfer_id: int, payload: DecisionIn):
     transfer = transfers.person_transfer_decide(
         actor=request_actor(request),
