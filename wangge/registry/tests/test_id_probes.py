@@ -251,3 +251,21 @@ def test_the_system_actor_is_not_limited(street, settings):
             household_id=here.id,
         )
     assert Person.objects.filter(name="系统").count() == 3
+
+
+def test_the_page_names_the_rule_when_the_allowance_is_used_up(client, street, settings, english):
+    settings.WANGGE_ID_PROBE_RATE = "1/h"
+    client.force_login(grid_worker(street))
+    here = household_in(street.grid_a1)
+    elsewhere = make_person("癸", household=household_in(street.grid_b1))
+    url = reverse("registry_household_person_add", args=[here.id])
+    body = {"name": "新人", "id_number": _number_of(elsewhere)}
+    with time_machine.travel(START, tick=False):
+        assert client.post(url, body, HTTP_ACCEPT_LANGUAGE="en").status_code == 422
+        before = snapshot()
+        page = client.post(
+            url, {"name": "新人", "id_number": valid_id_number()}, HTTP_ACCEPT_LANGUAGE="en"
+        )
+    assert page.status_code == 429
+    assert "at most 1/h" in page.content.decode()
+    assert snapshot() == before
