@@ -30,7 +30,12 @@ from .enums import ImportKind, TransferState
 from .id_probes import TransferRequired, id_probe_allowance_check, id_probe_count
 from .identity import id_number_problem, masked_identifiers
 from .models import Household, Person, PersonTransfer
-from .permissions import audit_register, register_paths, require_register_write
+from .permissions import (
+    audit_register,
+    record_not_found,
+    register_paths,
+    require_register_write,
+)
 from .person_rules import person_clean
 from .services import person_grid_set, person_household_set
 
@@ -63,8 +68,8 @@ def _target(actor, household_id: int | None, grid_code: str | None):
     """(household or None, grid) where the person is to live, in the actor's writable area."""
     if household_id is not None:
         household = Household.objects.select_related("grid").filter(pk=household_id).first()
-        if household is None:
-            raise ValidationFailed(_("Household not found."), code="not_found", field="household")
+        if household is None:  # like one out of scope: NotFound
+            raise record_not_found("household", household_id)
         require_register_write(
             actor, object_type="household", object_id=household_id, path=household.path
         )

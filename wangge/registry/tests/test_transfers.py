@@ -328,3 +328,15 @@ def test_rows_of_an_import_become_transfer_requests_in_one_action(
     )
     again = client.post(url, {"reason": "随子女迁入"}, follow=True)
     assert "Row 2:" in again.content.decode() and PersonTransfer.objects.count() == 1
+
+
+def test_a_missing_target_household_looks_like_one_out_of_scope(world):
+    with pytest.raises(NotFound) as missing:
+        person_transfer_request(
+            actor=world["worker"],
+            id_number=world["number"],
+            reason="随子女迁入本小区居住",
+            household_id=999_999,
+        )
+    assert missing.value.code == "not_found" and missing.value.field == "id"
+    assert not PersonTransfer.objects.exists()
