@@ -179,11 +179,24 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-# django-axes: 5 failures for one username from one address lock that pair
-# until an admin unlocks it.
+# django-axes: 5 failures for one username from one address lock that pair for a cool-off
+# (an admin can unlock sooner). Only the pair is locked, so a stranger guessing from elsewhere
+# cannot lock a clerk out, and the cool-off bounds what a shared address (an office NAT) can do.
 AXES_FAILURE_LIMIT = 5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_COOLOFF_TIME = None
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("WANGGE_LOGIN_COOLOFF_MINUTES", "15")))
+# axes copies the submitted form into AccessAttempt.post_data; every field of a sign-in form is
+# masked there (a resident's phone, codes, the CSRF token). A test checks each form's fields.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "phone",
+    "password",
+    "code",
+    "totp_code",
+    "csrfmiddlewaretoken",
+    "next",
+    "ip_address",
+]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
 AXES_VERBOSE = False
@@ -194,6 +207,19 @@ LOCALE_PATHS = [BASE_DIR / "wangge" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+
+# Owner-only files: uploads (case photos) are stored 0600 in directories 0700; the SQLite file,
+# key files and import files are made so by wangge.core.files (see docs/security.md).
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# Collected static files stay readable by the proxy that may serve them (operations.md).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
+    },
+}
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "wangge" / "static"]
@@ -330,3 +356,8 @@ WANGGE_REPORT_MAX_BYTES = int(os.environ.get("WANGGE_REPORT_MAX_BYTES", 40 * 102
 WANGGE_BUSY_RETRY_AFTER_SECONDS = int(os.environ.get("WANGGE_BUSY_RETRY_AFTER_SECONDS", "2"))
 # Open311 media_url links to a photo's public thumbnail and expires after this many seconds.
 WANGGE_OPEN311_MEDIA_SECONDS = int(os.environ.get("WANGGE_OPEN311_MEDIA_SECONDS", "3600"))
+
+# Answers that an ID number is registered outside the user's sight (person create, import,
+# transfer request) tell that the person exists: audited, and at most this many per user
+# (django-ratelimit rate, on the shared cache).
+WANGGE_ID_PROBE_RATE = os.environ.get("WANGGE_ID_PROBE_RATE", "20/h")

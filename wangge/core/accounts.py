@@ -11,7 +11,7 @@ from datetime import datetime
 from importlib import import_module
 
 from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_failure_limit
+from axes.helpers import get_cool_off, get_failure_limit
 from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django.conf import settings
@@ -21,6 +21,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .audit import audit_record
@@ -326,6 +327,8 @@ class Lockout:
     ip_address: str | None
     failures: int
     last_failure_at: datetime
+    # When the cool-off lets the pair try again by itself (None: only an admin unlocks it).
+    locked_until: datetime | None = None
 
 
 def _require_admin(actor: Actor) -> None:
@@ -341,14 +344,25 @@ def lockout_list(*, actor: Actor) -> list[Lockout]:
     """
     _require_admin(actor)
     limit = get_failure_limit(None, None)
+    cool_off = get_cool_off()
+    attempts = AccessAttempt.objects.all()
+    if cool_off is not None:
+        # Attempts older than the cool-off no longer count (axes ignores them too).
+        attempts = attempts.filter(attempt_time__gte=timezone.now() - cool_off)
     rows = (
-        AccessAttempt.objects.values("username", "ip_address")
+        attempts.values("username", "ip_address")
         .annotate(failures=Sum("failures_since_start"), last_failure_at=Max("attempt_time"))
         .filter(failures__gte=limit)
         .order_by("-last_failure_at", "username")
     )
     return [
-        Lockout(row["username"] or "", row["ip_address"], row["failures"], row["last_failure_at"])
+        Lockout(
+            row["username"] or "",
+            row["ip_address"],
+            row["failures"],
+            row["last_failure_at"],
+            row["last_failure_at"] + cool_off if cool_off is not None else None,
+        )
         for row in rows
     ]
 

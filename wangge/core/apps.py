@@ -8,4 +8,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
         from . import signals  # noqa: F401  (auth signal receivers write the audit trail)
+        from .files import sqlite_files_restrict
+
+        connection_created.connect(sqlite_files_restrict, dispatch_uid="wangge_sqlite_private")

@@ -8,6 +8,7 @@ units stay hidden, like every other out-of-scope row.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 from django.db.models import Q
@@ -22,6 +23,12 @@ from .scope import Actor, scope_q
 AUDITOR = "auditor"
 MAX_LIMIT = 200
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+# Apps that write codes into `detail` which not every auditor may read (registry: sensitive
+# tags) install a redactor in their AppConfig.ready(): given the reader and the events shown,
+# it replaces, in memory only, what that reader may not see. Core cannot know these codes.
+AUDIT_DETAIL_REDACTORS: list[Callable[[Actor, list[AuditEvent]], None]] = []
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,8 @@ def audit_event_list(
     limit = max(1, min(int(limit), MAX_LIMIT))
     rows = list(query.order_by("-occurred_at", "-pk")[: limit + 1])
     events = rows[:limit]
+    for redact in AUDIT_DETAIL_REDACTORS:
+        redact(actor, events)
     next_after = audit_cursor(events[-1]) if len(rows) > limit else None
     # Reading the trail is itself a sensitive read; record which filters were used, not values.
     if not actor.is_system:

@@ -17,6 +17,7 @@ copied into another column or relabelled with another key version fails to decry
 """
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -34,6 +35,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+
+from .files import private_write
 
 NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -80,19 +83,16 @@ def _dev_key_file() -> dict:
     """Read var/keys.json, creating it (0600, exclusively) the first time."""
     path = Path(settings.VAR_DIR) / "keys.json"
     if not path.exists():
+        # Not narrowed to 0700: the proxy may serve var/static; the key file itself is 0600.
         path.parent.mkdir(parents=True, exist_ok=True)
         content = {
             "WANGGE_FIELD_KEYS": {"1": base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode()},
             "WANGGE_FIELD_KEY_VERSION": 1,
             "WANGGE_BLIND_INDEX_KEY": base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode(),
         }
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process won the race; read what it wrote
-        else:
-            with os.fdopen(fd, "w") as handle:
-                json.dump(content, handle, indent=2)
+        # Another process may win the race; then read what it wrote.
+        with contextlib.suppress(FileExistsError):
+            private_write(path, json.dumps(content, indent=2), exclusive=True)
     return json.loads(path.read_text())
 
 

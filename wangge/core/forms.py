@@ -8,7 +8,10 @@ from .audit_selectors import AuditFilters
 from .models import AuditResult, User
 
 INVALID_LOGIN = _("The username or password is not correct.")
-LOCKED = _("This account is locked after too many failed attempts. Ask an admin to unlock it.")
+LOCKED = _(
+    "This account is locked after too many failed attempts. Wait for the cool-off to end, "
+    "or ask an admin to unlock it."
+)
 
 
 class LoginForm(forms.Form):

@@ -113,3 +113,9 @@ DERIVED_BUILTIN_TAGS = frozenset(
         BuiltinTag.RENTAL_TENANT,
     }
 )
+
+
+class TransferState(models.TextChoices):
+    PENDING = "pending", _("Waiting for a decision")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")

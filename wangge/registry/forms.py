@@ -167,6 +167,26 @@ def today() -> str:
     return timezone.localdate().isoformat()
 
 
+class TransferRequestForm(forms.Form):
+    """人员转入: the ID number the register refused here, why, and where the person moves."""
+
+    id_number = _text(LABELS["id_number"], maxlength=18)
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 200}),
+        help_text=_("For example: moved in with their family on 1 December. No phone numbers."),
+    )
+    relationship = _select(LABELS["relationship"], Relationship)
+    household = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    grid = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class TransferDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "approve"), ("reject", "reject")])
+    note = forms.CharField(required=False, max_length=200)
+
+
 def show_refusal(form: forms.Form, exc: WanggeError) -> None:
     """Put a service's refusal next to the field it names, or above the form when the field is
     not on it (a conflict names `version`, which is hidden)."""

@@ -27,6 +27,7 @@ from .enums import (
     Relationship,
     ResidenceStatus,
     SocialOrganisationStatus,
+    TransferState,
 )
 
 
@@ -453,3 +454,52 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"export {self.pk} ({self.state})"
+
+
+class PersonTransfer(models.Model):
+    """A request to move a person registered elsewhere into the requester's area (人员转入).
+
+    The requester gave the person's ID number and never learns where they are: `from_path` is
+    seen only by the admins deciding, those whose unit covers both places (`common_path`, the
+    lowest unit above both, or any unit above it).
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    from_path = models.CharField(max_length=255)
+    to_path = models.CharField(max_length=255)
+    common_path = models.CharField(max_length=255)
+    target_household = models.ForeignKey(
+        Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target_grid = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    relationship = models.CharField(max_length=16, choices=Relationship.choices, blank=True)
+    reason = models.CharField(_("reason"), max_length=200)
+    state = models.CharField(
+        _("state"), max_length=16, choices=TransferState.choices, default=TransferState.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["state", "common_path"]),
+            models.Index(fields=["requested_by", "requested_at"]),
+        ]
+        constraints = [
+            # One open request per person and requester; others may ask for the same person.
+            models.UniqueConstraint(
+                fields=["person", "requested_by"],
+                condition=Q(state="pending"),
+                name="uniq_pending_transfer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"transfer {self.pk} of {self.person_id} ({self.state})"

@@ -71,6 +71,35 @@ def visible_tag_ids(actor) -> frozenset[int]:
     return frozenset(visible_tags(actor))
 
 
+def hidden_tag_codes(actor) -> frozenset[str]:
+    """Codes of the sensitive tags the actor holds no grant for."""
+    visible = visible_tags(actor)
+    return frozenset(
+        code for tag_id, code, sensitive in _all_tags.get() if sensitive and tag_id not in visible
+    )
+
+
+def audit_details_redact(actor, events) -> None:
+    """The audit trail hook: a sensitive tag's code, in any event's detail (a tag added to a
+    person, a grant), reads "sensitive tag" to an auditor without a grant for it. In memory only;
+    the stored rows are append-only and untouched."""
+    hidden = hidden_tag_codes(actor)
+    if not hidden:
+        return
+    masked = _("sensitive tag")
+
+    def shown(value):
+        if isinstance(value, str):
+            return masked if value in hidden else value
+        if isinstance(value, list):
+            return [shown(item) for item in value]
+        return value
+
+    for event in events:
+        if isinstance(event.detail, dict):
+            event.detail = {key: shown(value) for key, value in event.detail.items()}
+
+
 def write_paths(actor) -> tuple[str, ...]:
     if is_system(actor):
         return ("/",)

@@ -12,10 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.core.errors import Conflict, ValidationFailed
+from wangge.core.scope import path_in_scope
 from wangge.orgs.enums import GRID_KINDS
 from wangge.orgs.models import OrgUnit
 
 from .history import change_record, masked_diff
+from .id_probes import TransferRequired, id_probe_allowance_check, id_probe_record
 from .identity import decrypted_identifiers, encrypted_identifiers, name_keys
 from .models import Household, KeyPopulationTag, Person, PersonTag
 from .permissions import (
@@ -114,15 +116,25 @@ def _encrypted_subset(clean: dict) -> dict:
     return {key: value for key, value in columns.items() if key in keep}
 
 
-def _duplicate_id_number() -> ValidationFailed:
-    return ValidationFailed(
-        _("A person with this ID number is already in the register."),
-        code="duplicate",
-        field="id_number",
-    )
+def _id_number_taken(actor, index: str) -> ValidationFailed:
+    """A taken ID number: named a duplicate when the actor can see its holder (they can find
+    them anyway); otherwise the neutral answer that names no place (id_probes.py)."""
+    holder = Person.objects.filter(id_number_index=index).values_list("path", flat=True).first()
+    if holder is not None and path_in_scope(holder, register_paths(actor)):
+        return ValidationFailed(
+            _("A person with this ID number is already in your area; find them by it."),
+            code="duplicate",
+            field="id_number",
+        )
+    return TransferRequired()
 
 
-@transaction.atomic
+def _require_id_number_free(actor, person: Person) -> None:
+    index = person.id_number_index
+    if index and Person.objects.filter(id_number_index=index).exclude(pk=person.pk).exists():
+        raise _id_number_taken(actor, index)
+
+
 def person_create(
     *,
     actor,
@@ -130,7 +142,24 @@ def person_create(
     household_id: int | None = None,
     grid_code: str | None = None,
 ) -> Person:
-    """Add a person to a household (placed by its dwelling) or, without one, to a grid."""
+    """Add a person to a household (placed by its dwelling) or, without one, to a grid.
+
+    The write is one transaction; an ID number registered out of the actor's sight is
+    audited and counted after it rolled back, so that the record of the probe stays.
+    """
+    if data.get("id_number"):
+        id_probe_allowance_check(actor, source="person_create")
+    try:
+        return _person_create(
+            actor=actor, data=data, household_id=household_id, grid_code=grid_code
+        )
+    except TransferRequired:
+        id_probe_record(actor, source="person_create")
+        raise
+
+
+@transaction.atomic
+def _person_create(*, actor, data: dict, household_id: int | None, grid_code: str | None) -> Person:
     clean = person_clean(data, creating=True)
     if household_id is not None:
         household = _locked(Household, "household", household_id, actor)
@@ -154,17 +183,30 @@ def person_create(
         household=household,
         **place,
     )
+    _require_id_number_free(actor, person)
     try:
         with transaction.atomic():
             person.save()
-    except IntegrityError:
-        raise _duplicate_id_number() from None
+    except IntegrityError:  # registered concurrently
+        raise _id_number_taken(actor, person.id_number_index or "") from None
     changes = masked_diff({}, {key: value for key, value in clean.items() if value not in ("",)})
     return _recorded(actor, person, "create", changes)
 
 
-@transaction.atomic
 def person_update(*, actor, person_id: int, version: int | None, data: dict) -> Person:
+    """Change a person's facts; a new ID number registered out of sight is answered like
+    person_create's (audited and counted after the write rolled back)."""
+    if data.get("id_number"):
+        id_probe_allowance_check(actor, source="person_update")
+    try:
+        return _person_update(actor=actor, person_id=person_id, version=version, data=data)
+    except TransferRequired:
+        id_probe_record(actor, source="person_update")
+        raise
+
+
+@transaction.atomic
+def _person_update(*, actor, person_id: int, version: int | None, data: dict) -> Person:
     person = _locked(Person, "person", person_id, actor)
     _require_version(person, version)
     clean = person_clean(data, creating=False)
@@ -184,11 +226,13 @@ def person_update(*, actor, person_id: int, version: int | None, data: dict) -> 
     if "name" in changed:
         person.given_name, person.name_pinyin, person.name_initials = name_keys(person.name)
     person.version += 1
+    if "id_number" in changed:
+        _require_id_number_free(actor, person)
     try:
         with transaction.atomic():
             person.save()
-    except IntegrityError:
-        raise _duplicate_id_number() from None
+    except IntegrityError:  # registered concurrently
+        raise _id_number_taken(actor, person.id_number_index or "") from None
     return _recorded(actor, person, "update", changes)
 
 
@@ -258,6 +302,31 @@ def person_household_set(
         detail={"household": household.id},
         old_grid=old_grid,
         old_household_id=changes["household"][0],
+    )
+
+
+@transaction.atomic
+def person_grid_set(*, actor, person_id: int, version: int | None, grid_code: str) -> Person:
+    """Place a person in a grid without a household (as person_create does without one)."""
+    person = _locked(Person, "person", person_id, actor)
+    _require_version(person, version)
+    grid = _grid_for(actor, grid_code)
+    old_grid, old_household_id = person.grid_id, person.household_id
+    changes = {"household": [old_household_id, None], "grid": [old_grid, grid.id]}
+    person.household = None
+    person.relationship = ""
+    person.grid_id, person.path = grid.id, grid.path
+    person.move_out_date = None
+    person.version += 1
+    person.save()
+    return _recorded(
+        actor,
+        person,
+        "grid",
+        changes,
+        detail={"grid": grid.code},
+        old_grid=old_grid,
+        old_household_id=old_household_id,
     )
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern
 
-from .views import edits, exports, imports, pages, privacy, search
+from .views import edits, exports, imports, pages, privacy, search, transfers
 
 urlpatterns: list[URLPattern] = [
     *exports.urlpatterns,
@@ -11,4 +11,5 @@ urlpatterns: list[URLPattern] = [
     *search.urlpatterns,
     *imports.urlpatterns,
     *edits.urlpatterns,
+    *transfers.urlpatterns,
 ]

@@ -41,6 +41,12 @@ NAV_LINKS: tuple[NavLink, ...] = (
         (Role.COMMAND_CENTRE, Role.COMMUNITY_STAFF, Role.DEPARTMENT_STAFF),
     ),
     NavLink("registry_import", _("Import"), (Role.COMMUNITY_STAFF, Role.GRID_LEADER, Role.ADMIN)),
+    NavLink(
+        "registry_transfers_mine",
+        _("My transfer requests"),
+        (Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF),
+    ),
+    NavLink("registry_transfers", _("Transfer requests"), (Role.ADMIN,)),
     NavLink("orgs_map_edit", _("Grid editor"), (Role.ADMIN,)),
     NavLink("calendar", _("Calendar"), (Role.ADMIN,)),
     NavLink("audit", _("Audit trail"), (Role.AUDITOR,)),

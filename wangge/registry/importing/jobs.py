@@ -30,7 +30,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.core.crypto import decrypt, encrypt
-from wangge.core.errors import NotFound, ValidationFailed
+from wangge.core.errors import NotFound, RateLimited, ValidationFailed
+from wangge.core.files import private_dir, private_write
 from wangge.core.scope import path_in_scope
 from wangge.orgs.enums import Role
 from wangge.orgs.models import OrgUnit
@@ -85,14 +86,12 @@ def can_import(actor) -> bool:
 
 
 def _storage() -> Path:
-    folder = Path(settings.VAR_DIR) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return private_dir(Path(settings.VAR_DIR) / "imports")
 
 
 def _store(content: bytes) -> str:
     name = f"{secrets.token_hex(16)}.bin"
-    (_storage() / name).write_bytes(encrypt_file(content))
+    private_write(_storage() / name, encrypt_file(content))
     return name
 
 
@@ -190,9 +189,8 @@ def _save_errors(job: ImportJob, errors: list) -> None:
         job.errors_file = ""
         return
     name = job.errors_file or f"{secrets.token_hex(16)}.errors.jsonl"
-    with (_storage() / name).open("w", encoding="utf-8") as handle:
-        for error in errors:
-            handle.write(json.dumps(error.as_dict(), ensure_ascii=False) + "\n")
+    lines = (json.dumps(error.as_dict(), ensure_ascii=False) + "\n" for error in errors)
+    private_write(_storage() / name, "".join(lines))
     job.errors_file = name
 
 
@@ -210,7 +208,7 @@ def _finish_check(job: ImportJob, outcome: Outcome, state: str) -> None:
     job.save()
 
 
-def _file_failure(job: ImportJob, exc: ValidationFailed) -> None:
+def _file_failure(job: ImportJob, exc: ValidationFailed | RateLimited) -> None:
     job.state = ImportState.INVALID
     job.error_count = 1
     job.summary = {
@@ -235,7 +233,8 @@ def import_job_validate(*, actor, job: ImportJob, content: bytes | None = None) 
         table = open_table(job.file_name, content, importer_class.columns)
         importer = _importer(job, actor, table.positions, write=False)
         outcome = run_import(importer, table, progress=_progress(job))
-    except ValidationFailed as exc:
+    except (ValidationFailed, RateLimited) as exc:
+        # RateLimited: too many ID numbers registered elsewhere (id_probes.py); the check stops.
         _file_failure(job, exc)
         return job
     if outcome.processed == 0:
@@ -286,7 +285,7 @@ def _commit(actor, job: ImportJob) -> ImportJob:
     except _Rollback:
         _finish_check(job, outcome, ImportState.INVALID)
         return job
-    except ValidationFailed as exc:
+    except (ValidationFailed, RateLimited) as exc:
         _file_failure(job, exc)
         return job
     _finish_check(job, outcome, ImportState.DONE)

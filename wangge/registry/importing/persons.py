@@ -3,8 +3,10 @@
 A row is matched to the register by the blind index of its ID number: a match in scope is an
 update (or unchanged, when every field in the file equals the register), no match is a create,
 and a match outside the importer's area is an error (the unique index would refuse it anyway,
-and moving a person between communities is not an import's business). A person takes grid and
-path from their household, which takes them from its dwelling's building.
+and moving a person between communities is a transfer request, not an import's business). That
+error names no place and is a probe (id_probes.py): counted per row against the user's
+allowance, audited once per chunk, and the check stops with a file error once it is used up.
+A person takes grid and path from their household, which takes them from its dwelling's building.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from wangge.core.crypto import decrypt, id_number_index, normalize_id_number, phone_index
 from wangge.registry.enums import ImportKind
+from wangge.registry.id_probes import TransferRequired, id_probe_audit, id_probe_take
 from wangge.registry.identity import (
     ADDRESS_AAD,
     encrypted_identifiers,
@@ -247,31 +250,42 @@ class PersonImporter(Importer):
                 *EXISTING_FIELDS
             )
         }
-        for n, data in parsed:
-            self.start_row()
-            household = self._household_for(n, data)
-            if household is None:
-                continue
-            current = existing.get(data["index"])
-            if current is not None and not current["path"].startswith(self.scope_path):
-                self.error(
-                    n,
-                    "id_number",
-                    _("this person is registered outside your area"),
-                    "registered_elsewhere",
-                )
-                continue
-            data["household"] = household
-            if current is None:
-                self.outcome.created += 1
-                self.creates.append(data)
-            else:
-                changed = self._changes(current, data)
-                if changed:
-                    self.outcome.updated += 1
-                    self.updates.append((current, data, changed))
-                else:
-                    self.outcome.unchanged += 1
+        probes = 0
+        try:
+            for n, data in parsed:
+                self.start_row()
+                household = self._household_for(n, data)
+                if household is None:
+                    continue
+                current = existing.get(data["index"])
+                if current is not None and not current["path"].startswith(self.scope_path):
+                    id_probe_take(self.actor, source="import")
+                    probes += 1
+                    # person_create's answer (TransferRequired), in the row list's style.
+                    message = _(
+                        "this ID number cannot be registered here; if the person moved into "
+                        "your area, request a transfer"
+                    )
+                    self.error(n, "id_number", message, TransferRequired.code)
+                    continue
+                self._sort(data, household, current)
+        finally:
+            if probes:
+                id_probe_audit(self.actor, source="import", count=probes)
+
+    def _sort(self, data: dict, household, current: dict | None) -> None:
+        """A create, an update or an unchanged row."""
+        data["household"] = household
+        if current is None:
+            self.outcome.created += 1
+            self.creates.append(data)
+            return
+        changed = self._changes(current, data)
+        if changed:
+            self.outcome.updated += 1
+            self.updates.append((current, data, changed))
+        else:
+            self.outcome.unchanged += 1
 
     def _changes(self, current: dict, data: dict) -> list[str]:
         household = data["household"]

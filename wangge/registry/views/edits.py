@@ -18,6 +18,7 @@ from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
 from wangge.core.scope import path_in_scope, request_actor
 
 from .. import forms
+from ..id_probes import TransferRequired
 from ..permissions import record_not_found, write_paths
 from ..place_services import dwelling_create, household_create
 from ..selectors import building_get, household_get, key_population_tags, person_get
@@ -109,6 +110,7 @@ def household_person_add(request, household_id: int):
     household = household_get(actor=actor, household_id=household_id)
     _require_edit(actor, household, "household")
     status = 200
+    transfer_form = None
     if request.method == "POST":
         form = forms.PersonAddForm(request.POST)
         if form.is_valid():
@@ -120,6 +122,15 @@ def household_person_add(request, household_id: int):
             except ValidationFailed as exc:
                 forms.show_refusal(form, exc)
                 status = exc.status
+                if isinstance(exc, TransferRequired):
+                    # Offer the transfer request with what was typed (in the body, not a URL).
+                    transfer_form = forms.TransferRequestForm(
+                        initial={
+                            "id_number": form.cleaned_data.get("id_number", ""),
+                            "relationship": form.cleaned_data.get("relationship", ""),
+                            "household": household_id,
+                        }
+                    )
         else:
             status = 422
     else:
@@ -127,7 +138,7 @@ def household_person_add(request, household_id: int):
     return _form_page(
         request,
         "registry/edit_person_add.html",
-        {"household": household, "form": form},
+        {"household": household, "form": form, "transfer_form": transfer_form},
         status,
     )
 

@@ -5,6 +5,7 @@ progress bar that htmx polls every 2 s."""
 import contextlib
 
 from django import forms
+from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -28,6 +29,7 @@ from wangge.registry.importing.jobs import (
     job_errors,
 )
 from wangge.registry.importing.workbooks import error_workbook, template_workbook
+from wangge.registry.transfers import person_transfers_from_import
 
 RUNNING = (ImportState.UPLOADED, ImportState.VALIDATING, ImportState.COMMITTING)
 
@@ -97,6 +99,10 @@ def _job_context(job) -> dict:
         "percent": min(percent, 100),
         "can_commit": job.state == ImportState.VALIDATED,
         "has_error_workbook": bool(job.errors_file) and job.state == ImportState.INVALID,
+        # Rows whose ID number is registered out of sight: offered as transfer requests.
+        "transfer_rows": [
+            e["row"] for e in summary.get("preview", []) if e.get("code") == "transfer_required"
+        ],
     }
 
 
@@ -130,10 +136,37 @@ def import_commit(request, job_id: int):
     return HttpResponseRedirect(reverse("registry_import_job", args=[job_id]))
 
 
+@staff_role_required()
+@require_POST
+def import_transfers(request, job_id: int):
+    """Ask for a transfer of every row the check answered "request a transfer" for."""
+    actor = _require_importer(request)
+    try:
+        result = person_transfers_from_import(
+            actor=actor, job_id=job_id, reason=request.POST.get("reason", "")
+        )
+    except ValidationFailed as exc:
+        messages.error(request, str(exc.message))
+        return HttpResponseRedirect(reverse("registry_import_job", args=[job_id]))
+    if result["requested"]:
+        messages.success(
+            request,
+            _("Transfer requests sent for rows %(rows)s.")
+            % {"rows": ", ".join(map(str, result["requested"]))},
+        )
+    for skipped in result["skipped"]:
+        messages.error(
+            request,
+            _("Row %(row)s: %(message)s") % {"row": skipped["row"], "message": skipped["message"]},
+        )
+    return HttpResponseRedirect(reverse("registry_import_job", args=[job_id]))
+
+
 urlpatterns = [
     path("import/", import_page, name="registry_import"),
     path("import/templates/<str:kind>/", import_template, name="registry_import_template"),
     path("import/<int:job_id>/", import_job_page, name="registry_import_job"),
     path("import/<int:job_id>/errors/", import_errors, name="registry_import_errors"),
     path("import/<int:job_id>/commit/", import_commit, name="registry_import_commit"),
+    path("import/<int:job_id>/transfers/", import_transfers, name="registry_import_transfers"),
 ]
