@@ -42,7 +42,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request counts and latencies for /metrics; its partner is the last entry.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "wangge.core.middleware.ServerTimingMiddleware",
+    # /health/ and /metrics answer here, before sessions, locale, CSRF and authentication.
+    "config.ops.OpsEndpointsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -55,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -79,29 +84,17 @@ TEMPLATES = [
 
 
 def database_from_env() -> dict:
-    """DATABASE_URL=postgres://user:pass@host:port/name selects PostgreSQL; else SQLite (WAL)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        from urllib.parse import unquote, urlparse
+    """DATABASE_URL (parsed by dj-database-url) selects the database; else SQLite (WAL) in var/.
 
-        parts = urlparse(url)
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": parts.path.lstrip("/"),
-            "USER": unquote(parts.username or ""),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": parts.hostname or "",
-            "PORT": str(parts.port or ""),
-            "CONN_MAX_AGE": 600,
-            "CONN_HEALTH_CHECKS": True,
-            "TEST": {"NAME": os.environ.get("WANGGE_TEST_DB_NAME", "test_wangge")},
-        }
-    return {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("WANGGE_SQLITE_PATH", str(VAR_DIR / "wangge.sqlite3")),
-        # Persistent, as for PostgreSQL: a new connection per request re-runs the PRAGMAs.
-        "CONN_MAX_AGE": 600,
-        "OPTIONS": {
+    Connections are persistent (CONN_MAX_AGE) on both: a new SQLite connection per request would
+    re-run the PRAGMAs, a new PostgreSQL connection costs a handshake."""
+    import dj_database_url
+
+    sqlite_path = os.environ.get("WANGGE_SQLITE_PATH", str(VAR_DIR / "wangge.sqlite3"))
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{sqlite_path}"
+    config: dict = dict(dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True))
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {
             # WAL lets readers run beside the single writer; IMMEDIATE avoids
             # "database is locked" upgrades in the middle of write transactions.
             "init_command": (
@@ -109,8 +102,11 @@ def database_from_env() -> dict:
                 "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;"
             ),
             "transaction_mode": "IMMEDIATE",
-        },
-    }
+            **config.get("OPTIONS", {}),
+        }
+    else:
+        config["TEST"] = {"NAME": os.environ.get("WANGGE_TEST_DB_NAME", "test_wangge")}
+    return config
 
 
 DATABASES = {"default": database_from_env()}
@@ -157,7 +153,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Sessions: idle timeout through a rolling cookie, absolute lifetime checked by middleware.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# With Redis, sessions are read from the cache and written through to the database (a Redis
+# restart signs nobody out); the database cache would only add a second table lookup.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+)
 SESSION_IDLE_TIMEOUT = int(os.environ.get("WANGGE_SESSION_IDLE_SECONDS", 30 * 60))
 SESSION_ABSOLUTE_LIFETIME = int(os.environ.get("WANGGE_SESSION_ABSOLUTE_SECONDS", 12 * 3600))
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
@@ -199,6 +199,16 @@ LOGGING = {
 }
 
 # --- Wangge ---------------------------------------------------------------
+# /health/: the deadline sweep must have run within this many seconds; the oldest due
+# notification may wait this long before a warning / an error (docs/operations.md).
+WANGGE_HEALTH_SWEEP_MAX_AGE_SECONDS = int(os.environ.get("WANGGE_HEALTH_SWEEP_MAX_AGE", "900"))
+WANGGE_HEALTH_OUTBOX_WARN_SECONDS = int(os.environ.get("WANGGE_HEALTH_OUTBOX_WARN", "300"))
+WANGGE_HEALTH_OUTBOX_FAIL_SECONDS = int(os.environ.get("WANGGE_HEALTH_OUTBOX_FAIL", "900"))
+# /metrics answers loopback, these addresses or networks, and the bearer token (if set).
+WANGGE_METRICS_ALLOWED = [
+    entry.strip() for entry in os.environ.get("WANGGE_METRICS_ALLOWED", "").split(",") if entry.strip()
+]
+WANGGE_METRICS_TOKEN = os.environ.get("WANGGE_METRICS_TOKEN", "")
 # Roles whose accounts must pass a TOTP second factor.
 WANGGE_TOTP_REQUIRED_ROLES = ("admin", "auditor")
 WANGGE_TOTP_ISSUER = os.environ.get("WANGGE_TOTP_ISSUER", "Wangge")
