@@ -156,7 +156,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # With Redis, sessions are read from the cache and written through to the database (a Redis
 # restart signs nobody out); the database cache would only add a second table lookup.
 SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
 )
 SESSION_IDLE_TIMEOUT = int(os.environ.get("WANGGE_SESSION_IDLE_SECONDS", 30 * 60))
 SESSION_ABSOLUTE_LIFETIME = int(os.environ.get("WANGGE_SESSION_ABSOLUTE_SECONDS", 12 * 3600))
@@ -206,7 +208,9 @@ WANGGE_HEALTH_OUTBOX_WARN_SECONDS = int(os.environ.get("WANGGE_HEALTH_OUTBOX_WAR
 WANGGE_HEALTH_OUTBOX_FAIL_SECONDS = int(os.environ.get("WANGGE_HEALTH_OUTBOX_FAIL", "900"))
 # /metrics answers loopback, these addresses or networks, and the bearer token (if set).
 WANGGE_METRICS_ALLOWED = [
-    entry.strip() for entry in os.environ.get("WANGGE_METRICS_ALLOWED", "").split(",") if entry.strip()
+    entry.strip()
+    for entry in os.environ.get("WANGGE_METRICS_ALLOWED", "").split(",")
+    if entry.strip()
 ]
 WANGGE_METRICS_TOKEN = os.environ.get("WANGGE_METRICS_TOKEN", "")
 # Roles whose accounts must pass a TOTP second factor.

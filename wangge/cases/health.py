@@ -28,4 +28,6 @@ class SweepFreshness(HealthCheck):
         if age is None:
             raise ServiceUnavailable("the deadline sweep has never run")
         if age > self.max_age:
-            raise ServiceUnavailable(f"the last deadline sweep ended {int(age.total_seconds())} s ago")
+            raise ServiceUnavailable(
+                f"the last deadline sweep ended {int(age.total_seconds())} s ago"
+            )
