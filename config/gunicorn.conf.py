@@ -45,7 +45,7 @@ logconfig_dict = {
 
 
 def child_exit(server, worker):
-    """Prometheus multi-process mode: drop a dead worker's live gauges (PROMETHEUS_MULTIPROC_DIR)."""
+    """Prometheus multi-process mode (PROMETHEUS_MULTIPROC_DIR): drop a dead worker's gauges."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 

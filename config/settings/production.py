@@ -1,4 +1,4 @@
-"""Production: `make serve`, deploy/ (systemd, compose). Secrets and hosts come from the environment.
+"""Production: `make serve` and deploy/. Secrets and hosts come from the environment.
 
 `manage.py check --deploy --settings=config.settings.production` is clean with WANGGE_TLS=1
 (tests/test_production.py). Without it the site is plain HTTP: only for loopback (a first look
