@@ -84,6 +84,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("WANGGE_LOG_LEVEL", "INFO")},
 }
 
+# The site's public address, for links in e-mails and WeChat messages.
+WANGGE_SITE_URL = os.environ.get("WANGGE_SITE_URL", "")
+
 # Notifications by e-mail go through Django's SMTP backend (docs/operations.md, Notifications).
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = os.environ.get("WANGGE_EMAIL_HOST", "localhost")
