@@ -1,6 +1,11 @@
 import os
 
+from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
+from config.proxy import TrustedProxyMiddleware, parse_networks
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-application = get_wsgi_application()
+application = TrustedProxyMiddleware(
+    get_wsgi_application(), parse_networks(settings.WANGGE_TRUSTED_PROXIES)
+)

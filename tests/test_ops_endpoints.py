@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.test import RequestFactory
 from django.utils import timezone
 
+from config.proxy import TrustedProxyMiddleware, parse_networks
 from config.settings.base import database_from_env
 from wangge.cases.health import SWEEP_HEARTBEAT
 from wangge.core.heartbeats import heartbeat_age, heartbeat_record
@@ -181,3 +182,36 @@ def test_sqlite_keeps_wal_immediate_transactions_and_busy_timeout(monkeypatch, t
     assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
     assert "busy_timeout=5000" in config["OPTIONS"]["init_command"]
     assert config["CONN_MAX_AGE"] == 600
+
+
+def run_behind(trusted: list[str], environ: dict) -> dict:
+    seen: dict = {}
+
+    def app(environ, start_response):
+        seen.update(environ)
+        return []
+
+    TrustedProxyMiddleware(app, parse_networks(trusted))(environ, lambda *args: None)
+    return seen
+
+
+def test_a_trusted_proxy_passes_on_the_client_address():
+    seen = run_behind(
+        ["172.16.0.0/12"],
+        {"REMOTE_ADDR": "172.18.0.5", "HTTP_X_FORWARDED_FOR": "10.9.9.9, 203.0.113.7"},
+    )
+    # The last entry is what the proxy itself saw; earlier ones came from the client.
+    assert seen["REMOTE_ADDR"] == "203.0.113.7"
+    assert seen["wangge.proxy_addr"] == "172.18.0.5"
+
+
+def test_forwarded_for_from_an_untrusted_peer_is_ignored():
+    environ = {"REMOTE_ADDR": "198.51.100.4", "HTTP_X_FORWARDED_FOR": "127.0.0.1"}
+    assert run_behind(["172.16.0.0/12"], dict(environ))["REMOTE_ADDR"] == "198.51.100.4"
+    assert run_behind([], dict(environ))["REMOTE_ADDR"] == "198.51.100.4"
+
+
+def test_a_garbled_forwarded_for_keeps_the_peer_address():
+    seen = run_behind(["127.0.0.1"], {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "evil"})
+    assert seen["REMOTE_ADDR"] == "127.0.0.1"
+    assert "wangge.proxy_addr" not in seen

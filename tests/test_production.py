@@ -131,7 +131,9 @@ def prepared(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module", params=["plain", "tls"])
 def server(request, prepared) -> Iterator[Server]:
     tls = request.param == "tls"
-    env = production_env(prepared, WANGGE_TLS="1" if tls else "0")
+    env = production_env(
+        prepared, WANGGE_TLS="1" if tls else "0", WANGGE_TRUSTED_PROXIES="127.0.0.1"
+    )
     process, base = start_gunicorn(env)
     try:
         yield Server(base, prepared, tls)
@@ -238,3 +240,10 @@ def test_production_reads_the_secret_key_from_a_file(tmp_path):
     del env["WANGGE_SECRET_KEY"]
     done = manage(env, "check", "--deploy", "--fail-level", "ERROR")
     assert done.returncode == 0, done.stderr
+
+
+def test_metrics_answer_loopback_but_not_a_client_behind_the_trusted_proxy(server):
+    assert fetch(server.base + "/metrics").status == 200
+    # Through nginx on loopback, REMOTE_ADDR becomes the client's: no longer loopback.
+    proxied = fetch(server.base + "/metrics", {"X-Forwarded-For": "203.0.113.7"})
+    assert proxied.status == 404

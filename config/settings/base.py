@@ -213,6 +213,12 @@ WANGGE_METRICS_ALLOWED = [
     if entry.strip()
 ]
 WANGGE_METRICS_TOKEN = os.environ.get("WANGGE_METRICS_TOKEN", "")
+# Reverse proxies whose X-Forwarded-For names the client (config/proxy.py); empty: none.
+WANGGE_TRUSTED_PROXIES = [
+    entry.strip()
+    for entry in os.environ.get("WANGGE_TRUSTED_PROXIES", "").split(",")
+    if entry.strip()
+]
 # Roles whose accounts must pass a TOTP second factor.
 WANGGE_TOTP_REQUIRED_ROLES = ("admin", "auditor")
 WANGGE_TOTP_ISSUER = os.environ.get("WANGGE_TOTP_ISSUER", "Wangge")
