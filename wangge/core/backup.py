@@ -206,8 +206,8 @@ def _copy_files(output: Path) -> list[dict]:
 def backup_create(*, output: Path, archive: bool = False) -> dict:
     """Write a backup into `output` (a new or empty directory); returns the manifest."""
     output = Path(output)
-    if output.exists() and any(output.iterdir()):
-        raise BackupError(f"{output} is not empty")
+    if output.exists() and (not output.is_dir() or any(output.iterdir())):
+        raise BackupError(f"{output} is not an empty directory")
     with _private_umask():
         output.mkdir(parents=True, exist_ok=True)
         output.chmod(0o700)
@@ -347,6 +347,8 @@ def backup_restore(*, source: Path, force: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         folder = _unpacked(Path(source), Path(scratch))
         manifest = _verify_backup(folder)
+        if connection.vendor == "sqlite":
+            Path(settings.DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         if not force and not _database_is_empty():
             raise BackupError("the database is not empty (restore into an empty one, or --force)")
         database = folder / manifest["database"]["file"]
