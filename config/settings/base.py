@@ -7,6 +7,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+import dj_database_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("WANGGE_VAR_DIR", BASE_DIR / "var"))
 
@@ -88,12 +90,12 @@ def database_from_env() -> dict:
 
     Connections are persistent (CONN_MAX_AGE) on both: a new SQLite connection per request would
     re-run the PRAGMAs, a new PostgreSQL connection costs a handshake."""
-    import dj_database_url
-
     sqlite_path = os.environ.get("WANGGE_SQLITE_PATH", str(VAR_DIR / "wangge.sqlite3"))
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{sqlite_path}"
-    config: dict = dict(dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True))
+    config: dict = dict(dj_database_url.parse(url, conn_max_age=600))
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        # A local file cannot drop the connection; a server can (restart, failover, idle kill).
+        config["CONN_HEALTH_CHECKS"] = False
         config["OPTIONS"] = {
             # WAL lets readers run beside the single writer; IMMEDIATE avoids
             # "database is locked" upgrades in the middle of write transactions.
@@ -105,6 +107,7 @@ def database_from_env() -> dict:
             **config.get("OPTIONS", {}),
         }
     else:
+        config["CONN_HEALTH_CHECKS"] = True
         config["TEST"] = {"NAME": os.environ.get("WANGGE_TEST_DB_NAME", "test_wangge")}
     return config
 
