@@ -28,6 +28,8 @@ from django_prometheus.exports import ExportToDjangoView
 from health_check.exceptions import ServiceWarning
 from health_check.views import HealthCheckView
 
+from config.proxy import parse_networks
+
 HEALTH_PATH = "/health/"
 METRICS_PATH = "/metrics"
 
@@ -64,19 +66,12 @@ class HealthView(HealthCheckView):
                 states[name] = "warning"
             else:
                 states[name] = "error"
-        worst = "error" if "error" in states.values() else "ok"
-        if worst == "ok" and "warning" in states.values():
-            worst = "warning"
+        worst = next((level for level in ("error", "warning") if level in states.values()), "ok")
         status = 503 if worst == "error" else 200
         return JsonResponse({"status": worst, "checks": states}, status=status)
 
 
 health_view = HealthView.as_view()
-
-
-def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    configured = getattr(settings, "WANGGE_METRICS_ALLOWED", ())
-    return [ipaddress.ip_network(entry.strip(), strict=False) for entry in configured if entry]
 
 
 def metrics_allowed(request: HttpRequest) -> bool:
@@ -88,7 +83,8 @@ def metrics_allowed(request: HttpRequest) -> bool:
         peer = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
     except ValueError:
         return False
-    return peer.is_loopback or any(peer in network for network in _allowed_networks())
+    allowed = parse_networks(settings.WANGGE_METRICS_ALLOWED)
+    return peer.is_loopback or any(peer in network for network in allowed)
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
