@@ -240,6 +240,12 @@ def test_backup_while_writing_then_restore_finds_every_row_and_file(places, sour
     done = target.run("wangge_restore", str(backup_dir))
     assert done.returncode == 0, done.stdout + done.stderr
 
+    # Reading the backup left nothing beside it (a WAL-mode copy would grow -wal/-shm files).
+    assert {path.name for path in backup_dir.iterdir()} == {
+        "manifest.json",
+        manifest["database"]["file"],
+        "files",
+    }
     restored = target.keys()
     final = source.keys()
     for table, count in manifest["tables"].items():

@@ -151,10 +151,15 @@ def _read_only(path: Path) -> sqlite3.Connection:
 
 
 def _backup_sqlite(target: Path) -> dict[str, int]:
-    source = _read_only(Path(settings.DATABASES["default"]["NAME"]))
+    path = Path(settings.DATABASES["default"]["NAME"])
+    if not path.is_file():
+        raise BackupError(f"the database {path} does not exist")
+    source = _read_only(path)
     copy = sqlite3.connect(target)
     try:
         source.backup(copy)  # all pages in one step: one snapshot
+        # One self-contained file: reading a WAL-mode copy would leave -wal/-shm files beside it.
+        copy.execute("PRAGMA journal_mode=DELETE")
         tables = [
             row[0]
             for row in copy.execute(
@@ -196,7 +201,12 @@ def _copy_files(output: Path) -> list[dict]:
             relative = f"{root.name}/{source.relative_to(root.path).as_posix()}"
             target = output / "files" / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
+            try:
+                shutil.copyfile(source, target)
+            except FileNotFoundError:
+                # Deleted since the listing: the photos of a report that failed, which no
+                # committed row names.
+                continue
             listed.append(
                 {"path": relative, "size": target.stat().st_size, "sha256": sha256_of(target)}
             )
@@ -352,11 +362,11 @@ def backup_restore(*, source: Path, force: bool = False) -> dict:
         if not force and not _database_is_empty():
             raise BackupError("the database is not empty (restore into an empty one, or --force)")
         database = folder / manifest["database"]["file"]
-        if manifest["vendor"] == "sqlite":
-            _restore_sqlite(database)
-        else:
-            _restore_postgresql(database, force=force)
         with _private_umask():
+            if manifest["vendor"] == "sqlite":
+                _restore_sqlite(database)
+            else:
+                _restore_postgresql(database, force=force)
             _restore_files(folder, manifest, force=force)
     problems = restore_verify(manifest)
     if problems:
