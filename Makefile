@@ -69,6 +69,7 @@ serve: migrate
 	export PROMETHEUS_MULTIPROC_DIR="$${PROMETHEUS_MULTIPROC_DIR:-var/prometheus}"; \
 	mkdir -p "$$PROMETHEUS_MULTIPROC_DIR"; rm -f "$$PROMETHEUS_MULTIPROC_DIR"/*.db; \
 	$(MANAGE) check --deploy; \
+	case "$$WANGGE_TLS" in 1|true|yes|on) ;; *) echo "Plain HTTP (WANGGE_TLS unset): W004/W008 are expected on loopback; behind a TLS proxy set WANGGE_TLS=1.";; esac; \
 	$(MANAGE) collectstatic --noinput -v 0; \
 	$(MANAGE) wangge_run_imports --loop & worker=$$!; \
 	$(MANAGE) wangge_deliver_notifications --loop & sender=$$!; \
