@@ -11,7 +11,8 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 .PHONY: help install static demo serve migrate test test-fast lint fmt bench messages clean
 
 help:
-	@echo "make demo    install, migrate, load the demo street, serve http://127.0.0.1:8000"
+	@echo "make demo    install, migrate, load the demo street, development server on http://127.0.0.1:8000"
+	@echo "make serve   install, migrate, collect static files, production server (gunicorn) and workers"
 	@echo "make test    install and run the whole suite (unit, API, browser; PostgreSQL if DATABASE_URL is set)"
 	@echo "make bench   run the benchmarks (BENCH_SCALE=small|full), results in bench/results.jsonl"
 	@echo "make lint    ruff + mypy;  make fmt  format the code"
@@ -50,11 +51,30 @@ demo: migrate
 	$(MANAGE) wangge_case_sweep --loop & sweeper=$$!; trap "kill $$worker $$sender $$sweeper" EXIT; \
 	$(MANAGE) runserver 127.0.0.1:8000
 
+# Production on one machine: gunicorn (config/gunicorn.conf.py: 2 x CPU + 1 sync workers or
+# WANGGE_WEB_WORKERS, on WANGGE_BIND=127.0.0.1:8000) with config.settings.production, static files
+# collected and served by WhiteNoise, and the three worker loops. The secret key is made once in
+# var/secret_key (0600) unless WANGGE_SECRET_KEY(_FILE) is set; the field keys stay in
+# var/keys.json (as for the demo) unless WANGGE_FIELD_KEYS is set. Put it behind a TLS proxy
+# and set WANGGE_TLS=1 (docs/operations.md).
 serve: migrate
+	@set -e; umask 077; \
+	if [ -z "$$WANGGE_SECRET_KEY$$WANGGE_SECRET_KEY_FILE" ] && [ ! -s var/secret_key ]; then \
+	  $(PY) -c 'import secrets; print(secrets.token_urlsafe(64))' > var/secret_key; \
+	  echo "made var/secret_key"; \
+	fi
+	@set -e; export DJANGO_SETTINGS_MODULE=config.settings.production; \
+	if [ -z "$$WANGGE_SECRET_KEY$$WANGGE_SECRET_KEY_FILE" ]; then export WANGGE_SECRET_KEY_FILE=var/secret_key; fi; \
+	if [ -z "$$WANGGE_FIELD_KEYS" ]; then export WANGGE_DEV_KEY_FILE=1; fi; \
+	export PROMETHEUS_MULTIPROC_DIR="$${PROMETHEUS_MULTIPROC_DIR:-var/prometheus}"; \
+	mkdir -p "$$PROMETHEUS_MULTIPROC_DIR"; rm -f "$$PROMETHEUS_MULTIPROC_DIR"/*.db; \
+	$(MANAGE) check --deploy; \
+	case "$$WANGGE_TLS" in 1|true|yes|on) ;; *) echo "Plain HTTP (WANGGE_TLS unset): W004/W008 are expected on loopback; behind a TLS proxy set WANGGE_TLS=1.";; esac; \
+	$(MANAGE) collectstatic --noinput -v 0; \
 	$(MANAGE) wangge_run_imports --loop & worker=$$!; \
 	$(MANAGE) wangge_deliver_notifications --loop & sender=$$!; \
 	$(MANAGE) wangge_case_sweep --loop & sweeper=$$!; trap "kill $$worker $$sender $$sweeper" EXIT; \
-	$(MANAGE) runserver 127.0.0.1:8000
+	$(VENV)/bin/gunicorn -c config/gunicorn.conf.py config.wsgi
 
 test: install
 	$(VENV)/bin/pytest -q -p no:cacheprovider

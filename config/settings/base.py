@@ -8,6 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import dj_database_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("WANGGE_VAR_DIR", BASE_DIR / "var"))
 
@@ -43,7 +45,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request counts and latencies for /metrics; its partner is the last entry.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "wangge.core.middleware.ServerTimingMiddleware",
+    # /health/ and /metrics answer here, before sessions, locale, CSRF and authentication.
+    "config.ops.OpsEndpointsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -57,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -86,31 +93,17 @@ DB_BUSY_TIMEOUT_MS = int(os.environ.get("WANGGE_DB_BUSY_TIMEOUT_MS", "5000"))
 
 
 def database_from_env() -> dict:
-    """DATABASE_URL=postgres://user:pass@host:port/name selects PostgreSQL; else SQLite (WAL)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        from urllib.parse import unquote, urlparse
+    """DATABASE_URL (parsed by dj-database-url) selects the database; else SQLite (WAL) in var/.
 
-        parts = urlparse(url)
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": parts.path.lstrip("/"),
-            "USER": unquote(parts.username or ""),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": parts.hostname or "",
-            "PORT": str(parts.port or ""),
-            "CONN_MAX_AGE": 600,
-            "CONN_HEALTH_CHECKS": True,
-            # A row lock held too long fails the statement (answered 503) instead of piling up.
-            "OPTIONS": {"options": f"-c lock_timeout={DB_BUSY_TIMEOUT_MS}"},
-            "TEST": {"NAME": os.environ.get("WANGGE_TEST_DB_NAME", "test_wangge")},
-        }
-    return {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("WANGGE_SQLITE_PATH", str(VAR_DIR / "wangge.sqlite3")),
-        # Persistent, as for PostgreSQL: a new connection per request re-runs the PRAGMAs.
-        "CONN_MAX_AGE": 600,
-        "OPTIONS": {
+    Connections are persistent (CONN_MAX_AGE) on both: a new SQLite connection per request would
+    re-run the PRAGMAs, a new PostgreSQL connection costs a handshake."""
+    sqlite_path = os.environ.get("WANGGE_SQLITE_PATH", str(VAR_DIR / "wangge.sqlite3"))
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{sqlite_path}"
+    config: dict = dict(dj_database_url.parse(url, conn_max_age=600))
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # A local file cannot drop the connection; a server can (restart, failover, idle kill).
+        config["CONN_HEALTH_CHECKS"] = False
+        config["OPTIONS"] = {
             # WAL lets readers run beside the single writer; IMMEDIATE avoids
             # "database is locked" upgrades in the middle of write transactions.
             "init_command": (
@@ -119,8 +112,14 @@ def database_from_env() -> dict:
                 f"PRAGMA busy_timeout={DB_BUSY_TIMEOUT_MS};"
             ),
             "transaction_mode": "IMMEDIATE",
-        },
-    }
+            **config.get("OPTIONS", {}),
+        }
+    else:
+        config["CONN_HEALTH_CHECKS"] = True
+        # A row lock held too long fails the statement (answered 503) instead of piling up.
+        config.setdefault("OPTIONS", {})["options"] = f"-c lock_timeout={DB_BUSY_TIMEOUT_MS}"
+        config["TEST"] = {"NAME": os.environ.get("WANGGE_TEST_DB_NAME", "test_wangge")}
+    return config
 
 
 DATABASES = {"default": database_from_env()}
@@ -167,7 +166,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Sessions: idle timeout through a rolling cookie, absolute lifetime checked by middleware.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# With Redis, sessions are read from the cache and written through to the database (a Redis
+# restart signs nobody out); the database cache would only add a second table lookup.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 SESSION_IDLE_TIMEOUT = int(os.environ.get("WANGGE_SESSION_IDLE_SECONDS", 30 * 60))
 SESSION_ABSOLUTE_LIFETIME = int(os.environ.get("WANGGE_SESSION_ABSOLUTE_SECONDS", 12 * 3600))
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
@@ -235,6 +240,18 @@ LOGGING = {
 }
 
 # --- Wangge ---------------------------------------------------------------
+# /health/: the deadline sweep must have run within this many seconds; the oldest due
+# notification may wait this long before a warning / an error (docs/operations.md).
+WANGGE_HEALTH_SWEEP_MAX_AGE_SECONDS = int(os.environ.get("WANGGE_HEALTH_SWEEP_MAX_AGE", "900"))
+WANGGE_HEALTH_OUTBOX_WARN_SECONDS = int(os.environ.get("WANGGE_HEALTH_OUTBOX_WARN", "300"))
+WANGGE_HEALTH_OUTBOX_FAIL_SECONDS = int(os.environ.get("WANGGE_HEALTH_OUTBOX_FAIL", "900"))
+# /metrics answers loopback, these addresses or networks, and the bearer token (if set).
+WANGGE_METRICS_ALLOWED = [
+    entry.strip()
+    for entry in os.environ.get("WANGGE_METRICS_ALLOWED", "").split(",")
+    if entry.strip()
+]
+WANGGE_METRICS_TOKEN = os.environ.get("WANGGE_METRICS_TOKEN", "")
 # Roles whose accounts must pass a TOTP second factor.
 WANGGE_TOTP_REQUIRED_ROLES = ("admin", "auditor")
 WANGGE_TOTP_ISSUER = os.environ.get("WANGGE_TOTP_ISSUER", "Wangge")
@@ -322,7 +339,8 @@ CONTENT_SECURITY_POLICY = {
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = False
 # Proxies (addresses or CIDR networks, comma-separated) whose X-Forwarded-For is believed; the
-# client is the right-most address that is not one of them. Empty: REMOTE_ADDR is the client.
+# client is the right-most address that is not one of them (wangge.core.clients, applied to
+# REMOTE_ADDR by the WSGI wrapper config/proxy.py). Empty: REMOTE_ADDR is the client.
 WANGGE_TRUSTED_PROXIES = tuple(
     item.strip() for item in os.environ.get("WANGGE_TRUSTED_PROXIES", "").split(",") if item.strip()
 )

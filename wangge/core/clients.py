@@ -19,11 +19,18 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 @cache
 def _networks(configured: tuple[str, ...]) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in configured if item)
+    return tuple(
+        ipaddress.ip_network(item.strip(), strict=False) for item in configured if item.strip()
+    )
+
+
+def networks_of(entries) -> tuple[Network, ...]:
+    """Addresses or CIDR networks ("10.0.0.0/8, 127.0.0.1") as networks."""
+    return _networks(tuple(entries))
 
 
 def trusted_networks() -> tuple[Network, ...]:
-    return _networks(tuple(getattr(settings, "WANGGE_TRUSTED_PROXIES", ())))
+    return networks_of(getattr(settings, "WANGGE_TRUSTED_PROXIES", ()))
 
 
 def _parse(value: str) -> Address | None:
@@ -42,17 +49,17 @@ def _trusted(address: Address, networks: tuple[Network, ...]) -> bool:
     return any(address in network for network in networks)
 
 
-def client_address(request) -> str:
-    """The client's address as text; "unknown" when the connection has none (a Unix socket)."""
-    remote = _parse(request.META.get("REMOTE_ADDR") or "")
+def client_from(remote_addr: str, forwarded_for: str, networks: tuple[Network, ...]) -> str:
+    """The client's address from the peer's address and its X-Forwarded-For header, believing the
+    header only as far as `networks` (the trusted proxies) vouch for it; "unknown" without a peer
+    address (a Unix socket)."""
+    remote = _parse(remote_addr or "")
     if remote is None:
         return "unknown"
-    networks = trusted_networks()
     if not networks or not _trusted(remote, networks):
         return str(remote)
-    hops = (request.META.get("HTTP_X_FORWARDED_FOR") or "").split(",")
     nearest = remote
-    for hop in reversed(hops):
+    for hop in reversed((forwarded_for or "").split(",")):
         address = _parse(hop)
         if address is None:
             # A hop we cannot read: stop at the last address a trusted proxy vouched for.
@@ -61,3 +68,12 @@ def client_address(request) -> str:
             return str(address)
         nearest = address
     return str(nearest)
+
+
+def client_address(request) -> str:
+    """The client's address as text. Behind the WSGI wrapper (config/proxy.py) REMOTE_ADDR is
+    the client already; the same rule here keeps requests that bypass it (tests, ASGI) right."""
+    meta = request.META
+    return client_from(
+        meta.get("REMOTE_ADDR") or "", meta.get("HTTP_X_FORWARDED_FOR") or "", trusted_networks()
+    )

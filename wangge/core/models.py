@@ -147,3 +147,13 @@ class CalendarDay(models.Model):
     @property
     def is_workday(self) -> bool:
         return self.kind in (CalendarDayKind.WORKDAY, CalendarDayKind.ADJUSTED_WORKDAY)
+
+
+class Heartbeat(models.Model):
+    """When a background job (the deadline sweep) last finished a run, for the health check."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.beat_at:%Y-%m-%d %H:%M:%S}"

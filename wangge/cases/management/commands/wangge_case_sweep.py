@@ -7,7 +7,8 @@ Schedule it every five minutes in production, e.g. with cron:
 
 or a systemd timer with `OnCalendar=*:0/5`; `--loop` keeps it running instead (what `make demo`
 does). It is idempotent: a run with nothing new to do writes nothing, so overlapping or retried
-runs are safe.
+runs are safe. Each finished run is noted as a heartbeat; /health/ reports the sweep as down
+when the last one is older than WANGGE_HEALTH_SWEEP_MAX_AGE_SECONDS (15 minutes).
 """
 
 import time
@@ -15,7 +16,9 @@ import time
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from wangge.cases.health import SWEEP_HEARTBEAT
 from wangge.cases.sweep import deadline_sweep
+from wangge.core.heartbeats import heartbeat_record
 
 
 class Command(BaseCommand):
@@ -28,6 +31,8 @@ class Command(BaseCommand):
     def handle(self, *args, loop=False, interval=300.0, **options) -> None:
         while True:
             counts = deadline_sweep()
+            # Outside deadline_sweep, whose idle run writes nothing: the health check reads this.
+            heartbeat_record(SWEEP_HEARTBEAT)
             self.stdout.write(
                 _(
                     "%(checked)d cases checked: %(red)d red, %(yellow)d yellow, "
