@@ -9,8 +9,10 @@ from django.utils import translation
 
 
 @pytest.fixture
-def english():
-    """Messages in English, for tests that check the wording of a rule, not its translation."""
+def english(client):
+    """Messages in English, for tests that check the wording of a rule, not its translation:
+    in the test itself and in the pages the test client asks for."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     with translation.override("en"):
         yield
 

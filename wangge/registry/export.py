@@ -20,7 +20,7 @@ from wangge.core.spreadsheets import new_workbook, write_cells
 
 from .identity import decrypted_identifiers
 from .models import Person
-from .selectors import PERSON_LIST_MAX, person_list
+from .person_list import PERSON_LIST_MAX, person_list
 
 EXPORT_MAX_ROWS = 200_000
 

@@ -46,8 +46,8 @@ from .enums import ExportState
 from .export import dated_name, person_list_workbook
 from .models import ExportJob
 from .permissions import audit_register, has_register_permission
+from .person_list import person_list_count
 from .privacy import confirm_fresh_authentication, refusal_result
-from .selectors import person_list_count
 
 logger = logging.getLogger(__name__)
 

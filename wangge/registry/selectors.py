@@ -1,4 +1,5 @@
-"""Reads of the register for pages and the API: drill-down, profiles, the filtered person list.
+"""Reads of the register for pages and the API: drill-down, profiles, history, the map points
+(the filtered person list: person_list.py).
 
 Every selector takes the actor and reads only its scope (`scope_q(register_paths(actor))` on
 `path`); a record out of scope raises the same NotFound as a missing one. Outputs are plain dicts
@@ -9,17 +10,15 @@ leave this module only masked, and tags the actor may not see are simply absent.
 import datetime as dt
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wangge.core.errors import ValidationFailed
-from wangge.core.inputs import DB_INT_MAX, whole_number
 from wangge.core.scope import path_in_scope, scope_q
 from wangge.orgs.enums import GRID_KINDS
-from wangge.orgs.models import OrgUnit
 from wangge.orgs.permissions import unit_not_found
 from wangge.orgs.selectors import org_unit_get
 
@@ -28,9 +27,6 @@ from .identity import age_on, masked_identifiers
 from .models import Building, Dwelling, Household, KeyPopulationTag, Person, PersonTag, RecordChange
 from .permissions import audit_register, record_not_found, register_paths, visible_tags
 
-PERSON_LIST_MAX = 200
-# Older than anyone alive; a larger age would only push the birth-date bound out of the calendar.
-MAX_AGE = 150
 BUILDING_POINTS_MAX = 20_000
 # RecordChange.object_type of the records whose history the profiles show.
 PERSON_TYPE = "person"
@@ -45,7 +41,7 @@ EXTRA_LABELS = {
 CURRENT_PERSON = Q(move_out_date__isnull=True, archived_at__isnull=True)
 
 
-def _scoped(model, actor):
+def scoped(model, actor):
     return model.objects.filter(scope_q(register_paths(actor)))
 
 
@@ -62,11 +58,11 @@ def _count(queryset, group: str):
 # --- tags -------------------------------------------------------------------------------------
 
 
-def _current_tags_q(today: dt.date) -> Q:
+def current_tags_q(today: dt.date) -> Q:
     return Q(valid_from__lte=today) & (Q(valid_to__isnull=True) | Q(valid_to__gte=today))
 
 
-def _tags_of(actor, person_ids, *, current_only: bool = True) -> dict[int, list[dict]]:
+def tags_of(actor, person_ids, *, current_only: bool = True) -> dict[int, list[dict]]:
     """The tags the actor may see, per person; one query for any number of persons."""
     ids = list(visible_tags(actor))
     if not person_ids or not ids:
@@ -74,7 +70,7 @@ def _tags_of(actor, person_ids, *, current_only: bool = True) -> dict[int, list[
     today = timezone.localdate()
     rows = PersonTag.objects.filter(person_id__in=list(person_ids), tag_id__in=ids)
     if current_only:
-        rows = rows.filter(_current_tags_q(today))
+        rows = rows.filter(current_tags_q(today))
     found: dict[int, list[dict]] = {}
     for row in rows.select_related("tag").order_by("tag__sort_order", "tag__code", "valid_from"):
         found.setdefault(row.person_id, []).append(
@@ -187,7 +183,7 @@ def grid_buildings(*, actor, grid_code: str) -> dict:
     """A grid's buildings with their dwelling, household and (current) person counts."""
     grid = _grid_get(actor, grid_code)
     buildings = (
-        _scoped(Building, actor)
+        scoped(Building, actor)
         .filter(grid=grid)
         .annotate(
             compound_name=F("compound__name"),
@@ -238,7 +234,7 @@ def _place(building) -> dict:
 
 
 def _building_query(actor):
-    return _scoped(Building, actor).annotate(grid_code=F("grid__code"), grid_name=F("grid__name"))
+    return scoped(Building, actor).annotate(grid_code=F("grid__code"), grid_name=F("grid__name"))
 
 
 def building_get(*, actor, building_id: int) -> dict:
@@ -297,7 +293,7 @@ def building_get(*, actor, building_id: int) -> dict:
     }
 
 
-def _member(person, today: dt.date, tags: dict[int, list[dict]]) -> dict:
+def member_row(person, today: dt.date, tags: dict[int, list[dict]]) -> dict:
     masked = masked_identifiers(person, ("id_number", "phone"))
     return {
         "id": person.id,
@@ -318,13 +314,11 @@ def _member(person, today: dt.date, tags: dict[int, list[dict]]) -> dict:
 
 def _members(actor, household_id: int) -> list[dict]:
     relationship_order = {value: index for index, value in enumerate(Relationship.values)}
-    people = list(
-        _scoped(Person, actor).filter(household_id=household_id, archived_at__isnull=True)
-    )
+    people = list(scoped(Person, actor).filter(household_id=household_id, archived_at__isnull=True))
     people.sort(key=lambda p: (relationship_order.get(p.relationship, 99), p.birth_date, p.id))
-    tags = _tags_of(actor, [p.id for p in people])
+    tags = tags_of(actor, [p.id for p in people])
     today = timezone.localdate()
-    return [_member(p, today, tags) for p in people]
+    return [member_row(p, today, tags) for p in people]
 
 
 def _dwelling(dwelling) -> dict | None:
@@ -342,7 +336,7 @@ def _dwelling(dwelling) -> dict | None:
 
 def _household_query(actor):
     return (
-        _scoped(Household, actor)
+        scoped(Household, actor)
         .select_related("dwelling__building__compound")
         .annotate(grid_code=F("grid__code"), grid_name=F("grid__name"))
     )
@@ -409,7 +403,7 @@ def household_get(*, actor, household_id: int) -> dict:
 def person_get(*, actor, person_id: int) -> dict:
     """The live archive of one person, masked; every call writes one access-log row."""
     person = (
-        _scoped(Person, actor)
+        scoped(Person, actor)
         .select_related("household__dwelling__building__compound")
         .annotate(grid_code=F("grid__code"), grid_name=F("grid__name"))
         .filter(pk=person_id)
@@ -448,7 +442,7 @@ def person_get(*, actor, person_id: int) -> dict:
         else None
     )
     profile.update(_located(household if profile["household"] else None))
-    profile["tags"] = _tags_of(actor, [person.id], current_only=False).get(person.id, [])
+    profile["tags"] = tags_of(actor, [person.id], current_only=False).get(person.id, [])
     profile["history"] = _history(actor, Person, PERSON_TYPE, person.id)
     profile["moves"] = [
         {"changed_at": change["changed_at"], "actor": change["actor"], **field}
@@ -494,159 +488,6 @@ def _fields_shown(profile: dict) -> list[str]:
     return [name for name, key in PROFILE_FIELDS.items() if profile.get(key) not in (None, "", [])]
 
 
-# --- the person list --------------------------------------------------------------------------
-
-
-def _int_filter(filters: dict, name: str, *, minimum: int = 0, maximum: int = DB_INT_MAX):
-    return whole_number(filters.get(name), field=name, minimum=minimum, maximum=maximum)
-
-
-def _years_before(today: dt.date, years: int) -> dt.date:
-    try:
-        return today.replace(year=today.year - years)
-    except ValueError:  # 29 February in a non-leap year
-        return today.replace(year=today.year - years, day=28)
-
-
-def unknown_tag() -> ValidationFailed:
-    """A tag code that does not exist and a sensitive one not granted look exactly alike."""
-    return ValidationFailed(_("Unknown tag."), code="unknown_tag", field="tag")
-
-
-def _person_filter(actor, filters: dict) -> Q:
-    query = Q()
-    grid = (filters.get("grid") or "").strip()
-    if grid:
-        query &= Q(grid__code=grid)
-    building = _int_filter(filters, "building", minimum=1)
-    if building is not None:
-        query &= Q(household__dwelling__building_id=building)
-    tag = (filters.get("tag") or "").strip()
-    if tag:
-        tag_id = next((i for i, code in visible_tags(actor).items() if code == tag), None)
-        if tag_id is None:
-            raise unknown_tag()
-        today = timezone.localdate()
-        query &= Q(
-            Exists(
-                PersonTag.objects.filter(
-                    _current_tags_q(today), person=OuterRef("pk"), tag_id=tag_id
-                )
-            )
-        )
-    status = (filters.get("residence_status") or "").strip()
-    if status:
-        if status not in ResidenceStatus.values:
-            raise ValidationFailed(
-                _("residence_status must be one of: %(values)s.")
-                % {"values": ", ".join(ResidenceStatus.values)},
-                code="invalid_choice",
-                field="residence_status",
-            )
-        query &= Q(residence_status=status)
-    age_min = _int_filter(filters, "age_min", maximum=MAX_AGE)
-    age_max = _int_filter(filters, "age_max", maximum=MAX_AGE)
-    if age_min is not None and age_max is not None and age_min > age_max:
-        raise ValidationFailed(
-            _("age_min must not be greater than age_max."), code="invalid_range", field="age_min"
-        )
-    today = timezone.localdate()
-    if age_min is not None:
-        query &= Q(birth_date__lte=_years_before(today, age_min))
-    if age_max is not None:
-        query &= Q(birth_date__gt=_years_before(today, age_max + 1))
-    return query
-
-
-def _parse_cursor(after: str | None) -> int | None:
-    try:
-        return whole_number(after, field="after", minimum=1)
-    except ValidationFailed:
-        raise ValidationFailed(
-            _("The page cursor is not valid."), code="invalid_cursor", field="after"
-        ) from None
-
-
-def person_list(
-    *, actor, filters: dict, after: str | None = None, limit: int = 50
-) -> tuple[list[dict], str | None]:
-    """Current residents in scope, filtered, in id order; `after` is the last id of the page
-    before (an opaque number, so no personal data goes into the URL)."""
-    limit = max(1, min(int(limit), PERSON_LIST_MAX))
-    query = _person_filter(actor, filters)
-    last_id = _parse_cursor(after)
-    people = _scoped(Person, actor).filter(CURRENT_PERSON, query)
-    if last_id is not None:
-        people = people.filter(id__gt=last_id)
-    page = list(
-        people.select_related("household__dwelling__building")
-        .annotate(grid_code=F("grid__code"))
-        .order_by("id")[: limit + 1]
-    )
-    more = len(page) > limit
-    page = page[:limit]
-    tags = _tags_of(actor, [p.id for p in page])
-    today = timezone.localdate()
-    rows = []
-    for person in page:
-        household = person.household
-        dwelling = household.dwelling if household else None
-        building = dwelling.building if dwelling else None
-        rows.append(
-            {
-                **_member(person, today, tags),
-                "grid_code": person.grid_code,
-                "household_id": household.id if household else None,
-                "household_number": household.number if household else "",
-                "dwelling_number": dwelling.number if dwelling else "",
-                "building_id": building.id if building else None,
-                "building_name": building.name if building else "",
-            }
-        )
-    return rows, (str(page[-1].id) if more and page else None)
-
-
-def person_list_count(*, actor, filters: dict) -> int:
-    """How many rows person_list would give over all its pages (checks the filters too)."""
-    return _scoped(Person, actor).filter(CURRENT_PERSON, _person_filter(actor, filters)).count()
-
-
-def key_population_tags(*, actor) -> list[dict]:
-    """The tags the actor may see, in display order (sensitive ones only with a grant)."""
-    rows = KeyPopulationTag.objects.filter(id__in=list(visible_tags(actor))).order_by(
-        "sort_order", "code"
-    )
-    return [
-        {
-            "code": tag.code,
-            "name": tag.name,
-            "sensitive": tag.sensitive,
-            "derived": tag.derived,
-            "has_grade": tag.has_grade,
-        }
-        for tag in rows
-    ]
-
-
-def person_list_options(*, actor) -> dict:
-    """Choices for the list's filters: the grids in scope and the tags the actor may see."""
-    grids = (
-        OrgUnit.objects.filter(scope_q(register_paths(actor)), kind__in=GRID_KINDS, is_active=True)
-        .order_by("code")
-        .values_list("code", "name")
-    )
-    tags = KeyPopulationTag.objects.filter(id__in=list(visible_tags(actor))).values_list(
-        "code", "name"
-    )
-    return {
-        "grids": [{"code": code, "name": name} for code, name in grids],
-        "tags": [{"code": code, "name": name} for code, name in tags],
-        "residence_statuses": [
-            {"code": v, "name": str(label)} for v, label in ResidenceStatus.choices
-        ],
-    }
-
-
 # --- the map ----------------------------------------------------------------------------------
 
 
@@ -658,7 +499,7 @@ def building_points(
     `bbox` is (west, south, east, north) in WGS-84. At most BUILDING_POINTS_MAX points; beyond
     that `truncated` is true and the client should zoom in.
     """
-    buildings = _scoped(Building, actor).filter(lng__isnull=False, lat__isnull=False)
+    buildings = scoped(Building, actor).filter(lng__isnull=False, lat__isnull=False)
     if grid_code:
         buildings = buildings.filter(grid=_grid_get(actor, grid_code))
     if bbox is not None:

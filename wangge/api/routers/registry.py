@@ -23,6 +23,7 @@ from wangge.registry import (
     services,
     tag_services,
 )
+from wangge.registry import person_list as person_lists
 from wangge.registry.search import person_search
 
 from .orgs import ErrorOut
@@ -181,7 +182,7 @@ def person_list(request, filters: Query[PersonFilters]):
     actor = request_actor(request)
     if filters.q:
         return {"results": person_search(actor=actor, q=filters.q, limit=min(filters.limit, 50))}
-    rows, cursor = selectors.person_list(
+    rows, cursor = person_lists.person_list(
         actor=actor,
         filters=filters.model_dump(exclude={"q", "after", "limit"}, exclude_none=True),
         after=filters.after,
@@ -435,7 +436,7 @@ class TagGrantIn(Schema):
 @router.get("/key-population-tags", response=list[TagOut])
 def key_population_tags(request):
     """The tags the caller may see (a sensitive tag without a grant is not listed)."""
-    return selectors.key_population_tags(actor=request_actor(request))
+    return person_lists.key_population_tags(actor=request_actor(request))
 
 
 @router.post("/key-population-tags", response={201: TagOut, **WRITE_ERRORS})

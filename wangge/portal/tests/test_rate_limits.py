@@ -4,7 +4,6 @@ the shared cache, before the body is parsed or a photo decoded; oversized posts 
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
-from django.utils import translation
 from PIL import Image
 
 from wangge.cases.models import Case
@@ -25,14 +24,6 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def english(client):
-    """The pages in English too (the client asks for it), for tests that read a message."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

@@ -14,13 +14,13 @@ from wangge.registry.enums import DwellingUse, ResidenceStatus
 from wangge.registry.identity import encrypted_identifiers
 from wangge.registry.models import Building, KeyPopulationTag, Person, RecordChange, TagGrant
 from wangge.registry.permissions import visible_tags
+from wangge.registry.person_list import person_list
 from wangge.registry.selectors import (
     building_get,
     building_points,
     grid_buildings,
     household_get,
     person_get,
-    person_list,
 )
 from wangge.registry.tests.factories import (
     make_building,

@@ -20,8 +20,9 @@ from wangge.core.scope import path_in_scope, request_actor
 from .. import forms
 from ..id_probes import TransferRequired
 from ..permissions import record_not_found, write_paths
+from ..person_list import key_population_tags
 from ..place_services import dwelling_create, household_create
-from ..selectors import building_get, household_get, key_population_tags, person_get
+from ..selectors import building_get, household_get, person_get
 from ..services import person_create, person_move_out, person_tag_add, person_tag_end, person_update
 
 GET_POST = require_http_methods(["GET", "POST"])

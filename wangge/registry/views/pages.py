@@ -17,14 +17,13 @@ from wangge.core.scope import path_in_scope, request_actor
 from wangge.orgs.views.maps import tile_config
 
 from ..permissions import has_register_permission, write_paths
+from ..person_list import person_list, person_list_options
 from ..selectors import (
     building_get,
     building_points,
     grid_buildings,
     household_get,
     person_get,
-    person_list,
-    person_list_options,
 )
 
 LIST_FILTERS = ("grid", "building", "tag", "age_min", "age_max", "residence_status")
