@@ -7,6 +7,8 @@ parses the form and makes one service call. A refused input re-renders the form 
 service's message beside the field it names (422; a stale version 409) and nothing is written.
 """
 
+from collections.abc import Callable
+
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -14,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from wangge.core.decorators import staff_role_required
-from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
+from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.scope import path_in_scope, request_actor
 
 from .. import forms
@@ -54,6 +56,22 @@ def _form_page(request, template: str, context: dict, status: int = 200) -> Http
     return response
 
 
+def _submit(
+    form, write: Callable[[dict], HttpResponse]
+) -> tuple[HttpResponse | None, int, WanggeError | None]:
+    """The one flow of every edit form: a valid form makes its one service call in `write`,
+    which answers the redirect after it; an invalid form is 422; a refusal is shown beside the
+    field it names, with the service's status (422, a stale version 409), and nothing is written.
+    Returns (the redirect or None, the status, the refusal or None)."""
+    if not form.is_valid():
+        return None, 422, None
+    try:
+        return write(form.cleaned_data), 200, None
+    except (ValidationFailed, Conflict) as exc:
+        forms.show_refusal(form, exc)
+        return None, exc.status, exc
+
+
 def _masked(person: dict) -> dict[str, str]:
     return {
         "id_number": person["id_number_masked"],
@@ -74,20 +92,16 @@ def person_edit(request, person_id: int):
     status = 200
     if request.method == "POST":
         form = forms.PersonEditForm(request.POST, masked=_masked(person))
-        if form.is_valid():
-            try:
-                person_update(
-                    actor=actor,
-                    person_id=person_id,
-                    version=form.cleaned_data["version"],
-                    data=form.changes(),
-                )
-                return redirect("registry_person", person_id)
-            except (ValidationFailed, Conflict) as exc:
-                forms.show_refusal(form, exc)
-                status = exc.status
-        else:
-            status = 422
+
+        def write(data: dict) -> HttpResponse:
+            person_update(
+                actor=actor, person_id=person_id, version=data["version"], data=form.changes()
+            )
+            return redirect("registry_person", person_id)
+
+        done, status, _refusal = _submit(form, write)
+        if done is not None:
+            return done
     else:
         form = forms.PersonEditForm(
             masked=_masked(person),
@@ -114,26 +128,23 @@ def household_person_add(request, household_id: int):
     transfer_form = None
     if request.method == "POST":
         form = forms.PersonAddForm(request.POST)
-        if form.is_valid():
-            try:
-                person = person_create(
-                    actor=actor, data=form.person_data(), household_id=household_id
-                )
-                return redirect("registry_person", person.id)
-            except ValidationFailed as exc:
-                forms.show_refusal(form, exc)
-                status = exc.status
-                if isinstance(exc, TransferRequired):
-                    # Offer the transfer request with what was typed (in the body, not a URL).
-                    transfer_form = forms.TransferRequestForm(
-                        initial={
-                            "id_number": form.cleaned_data.get("id_number", ""),
-                            "relationship": form.cleaned_data.get("relationship", ""),
-                            "household": household_id,
-                        }
-                    )
-        else:
-            status = 422
+
+        def write(data: dict) -> HttpResponse:
+            person = person_create(actor=actor, data=form.person_data(), household_id=household_id)
+            return redirect("registry_person", person.id)
+
+        done, status, refusal = _submit(form, write)
+        if done is not None:
+            return done
+        if isinstance(refusal, TransferRequired):
+            # Offer the transfer request with what was typed (in the body, not a URL).
+            transfer_form = forms.TransferRequestForm(
+                initial={
+                    "id_number": form.cleaned_data.get("id_number", ""),
+                    "relationship": form.cleaned_data.get("relationship", ""),
+                    "household": household_id,
+                }
+            )
     else:
         form = forms.PersonAddForm(initial={"move_in_date": forms.today()})
     return _form_page(
@@ -153,21 +164,20 @@ def person_move_out_view(request, person_id: int):
     status = 200
     if request.method == "POST":
         form = forms.MoveOutForm(request.POST)
-        if form.is_valid():
-            try:
-                person_move_out(
-                    actor=actor,
-                    person_id=person_id,
-                    version=form.cleaned_data["version"],
-                    moved_out_on=form.cleaned_data["move_out_date"],
-                    note=form.cleaned_data["note"],
-                )
-                return redirect("registry_person", person_id)
-            except (ValidationFailed, Conflict) as exc:
-                forms.show_refusal(form, exc)
-                status = exc.status
-        else:
-            status = 422
+
+        def write(data: dict) -> HttpResponse:
+            person_move_out(
+                actor=actor,
+                person_id=person_id,
+                version=data["version"],
+                moved_out_on=data["move_out_date"],
+                note=data["note"],
+            )
+            return redirect("registry_person", person_id)
+
+        done, status, _refusal = _submit(form, write)
+        if done is not None:
+            return done
     else:
         form = forms.MoveOutForm(
             initial={"version": person["version"], "move_out_date": forms.today()}
@@ -227,21 +237,21 @@ def person_tag_add_view(request, person_id: int):
         return _tags_page(request, actor, person)
     code = request.POST.get("tag", "")
     form = forms.TagAddForm(request.POST, auto_id=f"id_add_{code}_%s")
-    if form.is_valid():
-        try:
-            person_tag_add(
-                actor=actor,
-                person_id=person_id,
-                tag_code=form.cleaned_data["tag"],
-                valid_from=form.cleaned_data["valid_from"],
-                valid_to=form.cleaned_data["valid_to"],
-                grade=form.cleaned_data["grade"],
-                note=form.cleaned_data["note"],
-            )
-            return redirect("registry_person", person_id)
-        except ValidationFailed as exc:
-            forms.show_refusal(form, exc)
-    return _tags_page(request, actor, person, failed=form, status=422)
+
+    def write(data: dict) -> HttpResponse:
+        person_tag_add(
+            actor=actor,
+            person_id=person_id,
+            tag_code=data["tag"],
+            valid_from=data["valid_from"],
+            valid_to=data["valid_to"],
+            grade=data["grade"],
+            note=data["note"],
+        )
+        return redirect("registry_person", person_id)
+
+    done, status, _refusal = _submit(form, write)
+    return done or _tags_page(request, actor, person, failed=form, status=status)
 
 
 @staff_role_required()
@@ -253,18 +263,15 @@ def person_tag_end_view(request, person_id: int):
     _require_edit(actor, person, "person")
     code = request.POST.get("tag", "")
     form = forms.TagEndForm(request.POST, auto_id=f"id_end_{code}_%s")
-    if form.is_valid():
-        try:
-            person_tag_end(
-                actor=actor,
-                person_id=person_id,
-                tag_code=form.cleaned_data["tag"],
-                valid_to=form.cleaned_data["valid_to"],
-            )
-            return redirect("registry_person", person_id)
-        except ValidationFailed as exc:
-            forms.show_refusal(form, exc)
-    return _tags_page(request, actor, person, failed=form, status=422)
+
+    def write(data: dict) -> HttpResponse:
+        person_tag_end(
+            actor=actor, person_id=person_id, tag_code=data["tag"], valid_to=data["valid_to"]
+        )
+        return redirect("registry_person", person_id)
+
+    done, status, _refusal = _submit(form, write)
+    return done or _tags_page(request, actor, person, failed=form, status=status)
 
 
 # --- places -----------------------------------------------------------------------------------
@@ -279,15 +286,14 @@ def dwelling_add(request, building_id: int):
     status = 200
     if request.method == "POST":
         form = forms.DwellingAddForm(request.POST)
-        if form.is_valid():
-            try:
-                dwelling_create(actor=actor, building_id=building_id, data=form.cleaned_data)
-                return redirect("registry_building", building_id)
-            except ValidationFailed as exc:
-                forms.show_refusal(form, exc)
-                status = exc.status
-        else:
-            status = 422
+
+        def write(data: dict) -> HttpResponse:
+            dwelling_create(actor=actor, building_id=building_id, data=data)
+            return redirect("registry_building", building_id)
+
+        done, status, _refusal = _submit(form, write)
+        if done is not None:
+            return done
     else:
         form = forms.DwellingAddForm()
     return _form_page(
@@ -308,17 +314,16 @@ def household_add(request, building_id: int, dwelling_id: int):
     status = 200
     if request.method == "POST":
         form = forms.HouseholdAddForm(request.POST)
-        if form.is_valid():
-            try:
-                household = household_create(
-                    actor=actor, dwelling_id=dwelling_id, number=form.cleaned_data["number"]
-                )
-                return redirect("registry_household", household.id)
-            except ValidationFailed as exc:
-                forms.show_refusal(form, exc)
-                status = exc.status
-        else:
-            status = 422
+
+        def write(data: dict) -> HttpResponse:
+            household = household_create(
+                actor=actor, dwelling_id=dwelling_id, number=data["number"]
+            )
+            return redirect("registry_household", household.id)
+
+        done, status, _refusal = _submit(form, write)
+        if done is not None:
+            return done
     else:
         form = forms.HouseholdAddForm()
     context = {"building": building, "dwelling": dwelling, "form": form}
