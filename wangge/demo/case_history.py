@@ -34,7 +34,8 @@ from wangge.core.errors import PermissionDenied
 from wangge.orgs.permissions import is_system
 
 from . import names
-from .case_timeline import History, Sim, reported_at_for, reporter_for, simulate
+from .case_sim import History, Sim
+from .case_timeline import reported_at_for, reporter_for, simulate
 from .register import grids_of, households_per_grid, points_inside, street_households
 from .register_writer import fast_insert
 

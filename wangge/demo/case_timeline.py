@@ -11,19 +11,12 @@ Where the services stamp `timezone.now()`, this stamps the simulated time, and o
 them: the same deadline functions, the same event actions, states and detail keys.
 """
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import cast
 
-import numpy as np
-
-from wangge.cases.deadlines import handle_deadline, stage_deadline, verify_hours
-from wangge.cases.enums import CaseSource, CaseState, HandlingLevel
+from wangge.cases.deadlines import handle_deadline, verify_hours
+from wangge.cases.enums import CaseSource, HandlingLevel
 from wangge.cases.joint_models import ExtensionStatus
 from wangge.cases.models import (
-    Case,
-    CaseCategory,
-    CaseEvent,
     CaseExtension,
     CaseReportIn,
     CaseWhistle,
@@ -35,175 +28,20 @@ from wangge.core.calendar import (
     working_time_between,
 )
 from wangge.orgs.enums import OrgUnitKind, Role
-from wangge.orgs.models import OrgUnit, RoleAssignment
-from wangge.orgs.service_hours import service_schedule_for
+from wangge.orgs.models import OrgUnit
 
 from . import names
-
-S = CaseState
-RATING_SHARES = {5: 0.62, 4: 0.28, 3: 0.06, 2: 0.03, 1: 0.01}
-CALLERS = ("先生", "女士")
-SYSTEM = (None, "system")
-EPOCH = datetime(2000, 1, 1, tzinfo=LOCAL_TZ)
-STALL_SHARE = 0.03
-WHISTLE_SHARE = 0.25  # of the cases the street itself dispatches
-
-
-@dataclass
-class Sim:
-    """One case being simulated: its row and its timeline so far."""
-
-    case: Case
-    events: list[CaseEvent] = field(default_factory=list)
-    at: datetime = EPOCH  # the last step's time
-    stage_start: datetime | None = None
-    extensions: list[CaseExtension] = field(default_factory=list)
-    whistles: list[tuple[CaseWhistle, list[CaseReportIn]]] = field(default_factory=list)
-
-    @property
-    def holder(self) -> OrgUnit:
-        """The unit holding the case (set from the report on)."""
-        return cast(OrgUnit, self.case.handler_unit)
-
-
-class History:
-    """The street's units, accounts and schedules, and the random draws of one load."""
-
-    def __init__(self, rng: np.random.Generator, now: datetime) -> None:
-        self.rng, self.now = rng, now
-        units = list(OrgUnit.objects.filter(path__startswith=f"/{names.CITY[0]}/"))
-        self.units = {unit.code: unit for unit in units}
-        self.departments: dict[str, list[OrgUnit]] = {}
-        for unit in sorted(units, key=lambda u: u.code):
-            if unit.kind == OrgUnitKind.DEPARTMENT and unit.parent_id:
-                self.departments.setdefault(unit.path.rsplit("/", 2)[0] + "/", []).append(unit)
-        self.users: dict[tuple[str, str], tuple[int, str]] = {}
-        for row in RoleAssignment.objects.filter(org_unit__in=units).values_list(
-            "role", "org_unit__code", "user_id", "user__display_name", "user__username"
-        ):
-            self.users.setdefault((row[0], row[1]), (row[2], row[3] or row[4]))
-        self.schedules: dict[str, object] = {}
-        self.staff_names: dict[str, str] = {}
-
-    def schedule(self, unit: OrgUnit):
-        if unit.code not in self.schedules:
-            self.schedules[unit.code] = service_schedule_for(unit)
-        return self.schedules[unit.code]
-
-    def who(self, role: str, unit: OrgUnit) -> tuple[int | None, str]:
-        """A demo account with the role on the unit, else a named member of its staff."""
-        found = self.users.get((role, unit.code))
-        if found is not None:
-            return found
-        if unit.code not in self.staff_names:
-            self.staff_names[unit.code] = names.person_name(self.rng)
-        return None, self.staff_names[unit.code]
-
-    def above(self, grid: OrgUnit, kind: str) -> OrgUnit:
-        return next(
-            self.units[code]
-            for code in grid.path.split("/")
-            if code in self.units and self.units[code].kind == kind
-        )
-
-    def department_for(self, category: CaseCategory, street: OrgUnit) -> OrgUnit | None:
-        """The street's department named by the category, as intake and dispatch match it."""
-        for unit in self.departments.get(street.path, []):
-            if category.default_department and category.default_department in unit.name:
-                return unit
-        return None
-
-    def hours(self, low: float, high: float) -> float:
-        return float(self.rng.uniform(low, high))
-
-    def later(self, sim: Sim, unit: OrgUnit, hours: float) -> datetime | None:
-        """`hours` of the unit's working time after the last step; None past the calendar."""
-        try:
-            return add_working_hours(sim.at, max(hours, 0.05), self.schedule(unit))
-        except CalendarNotCovered:
-            return None
-
-
-def _event(sim: Sim, at, action, frm, to, who=(None, ""), note="", **detail) -> None:
-    user_id, name = who
-    sim.events.append(
-        CaseEvent(
-            at=at,
-            actor_id=user_id,
-            actor_name=name[:150],
-            action=action,
-            from_state=frm,
-            to_state=to,
-            note=note,
-            attachments=[],
-            detail=detail,
-        )
-    )
-    sim.at = at
-
-
-def _restage(h: History, sim: Sim, at: datetime, *, reset_due: bool = False) -> None:
-    case = sim.case
-    schedule = h.schedule(sim.holder)
-    try:
-        case.stage_due_at = stage_deadline(case.state, case.category, at, schedule)
-        if reset_due:
-            case.due_at = handle_deadline(at, case.category.handle_days, schedule)
-    except CalendarNotCovered:
-        case.stage_due_at = case.due_at = None
-        case.calendar_warning = True
-    sim.stage_start = at
-
-
-def _cards_until(h: History, sim: Sim, until: datetime) -> None:
-    """The sweep's cards of the running stage up to `until` (yellow at 80 %, red and the first
-    urge at the deadline); a case leaving the stage keeps the card until the next sweep drops
-    it, which the next stage's restage stands for here."""
-    case = sim.case
-    if case.stage_due_at is None or sim.stage_start is None or case.state == S.PAUSED:
-        return
-    schedule = h.schedule(sim.holder)
-    try:
-        span = working_time_between(sim.stage_start, case.stage_due_at, schedule).total_seconds()
-        yellow = add_working_hours(sim.stage_start, span * 0.8 / 3600, schedule)
-    except CalendarNotCovered:
-        return
-    state = case.state
-    # A moment that fell inside a pause is seen by the first sweep after the resume.
-    yellow, red = max(yellow, sim.at), max(case.stage_due_at, sim.at)
-    if yellow < until and yellow < case.stage_due_at and case.card == "":
-        _event(sim, yellow, "card", state, state, SYSTEM, card="yellow", **{"from": ""})
-        case.card = "yellow"
-    if case.stage_due_at < until and red < until and case.card != "red":
-        _event(sim, red, "card", state, state, SYSTEM, card="red", **{"from": case.card})
-        case.card = "red"
-        if not any(e.action == "urge" for e in sim.events):
-            _event(sim, red, "urge", state, state, SYSTEM, card="red", reason="overdue")
-
-
-def _step(h: History, sim: Sim, unit: OrgUnit, hours: float) -> datetime | None:
-    """The time of the next step, or None when it would lie in the future (the case waits)."""
-    if h.rng.random() < STALL_SHARE:  # now and then a case sticks: the overdue ones
-        hours *= h.hours(3, 20)
-    at = h.later(sim, unit, hours)
-    if at is None or at >= h.now:
-        _cards_until(h, sim, h.now)
-        return None
-    _cards_until(h, sim, at)
-    return at
-
-
-def _move(h: History, sim: Sim, at, action, to, who, *, new_stage=True, note="", **detail):
-    case = sim.case
-    frm = case.state
-    case.state = to
-    if new_stage:
-        if case.card:
-            # The next sweep drops a card that the new stage no longer deserves.
-            _event(sim, at, "card", frm, frm, SYSTEM, card="", **{"from": case.card})
-            case.card = ""
-        _restage(h, sim, at, reset_due=action in ("rate", "reopen"))
-    _event(sim, at, action, frm, to, who, note=note, **detail)
+from .case_sim import (
+    CALLERS,
+    RATING_SHARES,
+    WHISTLE_SHARE,
+    History,
+    S,
+    Sim,
+    move,
+    next_step,
+    restage,
+)
 
 
 def _targets(h: History, sim: Sim, grid: OrgUnit, exclude: str = "") -> OrgUnit:
@@ -234,17 +72,17 @@ def _handling(h: History, sim: Sim, grid: OrgUnit) -> bool:
     unit = sim.holder
     role = Role.DEPARTMENT_STAFF if unit.kind == OrgUnitKind.DEPARTMENT else Role.COMMUNITY_STAFF
     if case.state == S.DISPATCHED:
-        at = _step(h, sim, unit, h.hours(0.2, 4))
+        at = next_step(h, sim, unit, h.hours(0.2, 4))
         if at is None:
             return False
-        _move(h, sim, at, "start", S.IN_PROGRESS, h.who(role, unit), new_stage=False)
+        move(h, sim, at, "start", S.IN_PROGRESS, h.who(role, unit), new_stage=False)
     day_hours = 7.0
     if rng.random() < 0.04:
-        at = _step(h, sim, unit, h.hours(1, 6))
+        at = next_step(h, sim, unit, h.hours(1, 6))
         if at is None:
             return False
         case.state_before_pause, case.paused_at = S.IN_PROGRESS, at
-        _move(
+        move(
             h,
             sim,
             at,
@@ -263,7 +101,7 @@ def _handling(h: History, sim: Sim, grid: OrgUnit) -> bool:
             case.stage_due_at = add_working_hours(case.stage_due_at, hours, h.schedule(unit))
             case.due_at = add_working_hours(case.due_at, hours, h.schedule(unit))
         case.paused_at, case.state_before_pause = None, ""
-        _move(
+        move(
             h,
             sim,
             resumed,
@@ -274,15 +112,15 @@ def _handling(h: History, sim: Sim, grid: OrgUnit) -> bool:
             paused_working_minutes=int(spent.total_seconds() // 60),
         )
     if rng.random() < 0.06 and case.stage_due_at is not None:
-        at = _step(h, sim, unit, case.category.handle_days * day_hours * h.hours(0.3, 0.6))
+        at = next_step(h, sim, unit, case.category.handle_days * day_hours * h.hours(0.3, 0.6))
         if at is None or not _extension(h, sim, grid, at, h.who(role, unit)):
             return False
     # Most work is done in time; about one case in ten runs past its deadline.
     share = h.hours(0.1, 0.9) if rng.random() < 0.9 else h.hours(1.05, 1.8)
-    at = _step(h, sim, unit, case.category.handle_days * day_hours * share)
+    at = next_step(h, sim, unit, case.category.handle_days * day_hours * share)
     if at is None:
         return False
-    _move(
+    move(
         h,
         sim,
         at,
@@ -304,7 +142,7 @@ def _extension(h: History, sim: Sim, grid: OrgUnit, at: datetime, handler: tuple
         unit=unit, requested_at=at, requested_by_id=handler[0], days=days, reason=reason
     )
     sim.extensions.append(request)
-    _move(
+    move(
         h,
         sim,
         at,
@@ -316,7 +154,7 @@ def _extension(h: History, sim: Sim, grid: OrgUnit, at: datetime, handler: tuple
         days=days,
         unit=unit.code,
     )
-    decided = _step(h, sim, h.above(grid, "street"), h.hours(0.5, 6))
+    decided = next_step(h, sim, h.above(grid, "street"), h.hours(0.5, 6))
     if decided is None:
         return False
     approve = rng.random() < 0.85
@@ -339,7 +177,7 @@ def _extension(h: History, sim: Sim, grid: OrgUnit, at: datetime, handler: tuple
     decider = h.who(Role.COMMAND_CENTRE, h.above(grid, "street"))
     request.decided_by_id = decider[0]
     request.decision_note = "" if approve else "可在原期限内完成，不予延期"
-    _move(
+    move(
         h,
         sim,
         decided,
@@ -376,7 +214,7 @@ def _whistle(h: History, sim: Sim, grid: OrgUnit, at: datetime, dispatcher: tupl
         rows.append(CaseReportIn(unit=unit, unit_path=unit.path, is_lead=index == 0, due_at=due))
     sim.whistles.append((whistle, rows))
     case.handler_unit = lead
-    _move(
+    move(
         h,
         sim,
         at,
@@ -390,7 +228,7 @@ def _whistle(h: History, sim: Sim, grid: OrgUnit, at: datetime, dispatcher: tupl
         units=[unit.code for unit in units],
     )
     for row in rows:
-        reported = _step(h, sim, row.unit, h.hours(0.3, 2.6))
+        reported = next_step(h, sim, row.unit, h.hours(0.3, 2.6))
         if reported is None:
             row.late = row.due_at is not None and row.due_at < h.now
             row.late_at = row.due_at if row.late else None
@@ -400,7 +238,7 @@ def _whistle(h: History, sim: Sim, grid: OrgUnit, at: datetime, dispatcher: tupl
         row.late = row.due_at is not None and reported > row.due_at
         row.late_at = row.due_at if row.late else None
         row.part, row.part_at = "已派员到场，负责本部门职责范围内事项", reported
-        _move(
+        move(
             h,
             sim,
             reported,
@@ -420,13 +258,13 @@ def _closing(h: History, sim: Sim, grid: OrgUnit) -> bool:
     case, rng = sim.case, h.rng
     community = h.above(grid, "community")
     while True:
-        at = _step(h, sim, community, verify_hours() * h.hours(0.1, 0.9))
+        at = next_step(h, sim, community, verify_hours() * h.hours(0.1, 0.9))
         if at is None:
             return False
         verifier = h.who(Role.GRID_WORKER, grid)
         if rng.random() < 0.07 and case.reworks < 2:
             case.reworks += 1
-            _move(
+            move(
                 h,
                 sim,
                 at,
@@ -439,13 +277,13 @@ def _closing(h: History, sim: Sim, grid: OrgUnit) -> bool:
             if not _handling(h, sim, grid):
                 return False
             continue
-        _move(h, sim, at, "verify", S.VERIFIED, verifier, new_stage=False, note="现场核查属实")
+        move(h, sim, at, "verify", S.VERIFIED, verifier, new_stage=False, note="现场核查属实")
         break
-    at = _step(h, sim, community, h.hours(0.2, 3))
+    at = next_step(h, sim, community, h.hours(0.2, 3))
     if at is None:
         return False
     case.closed_at = at
-    _move(h, sim, at, "close", S.CLOSED, h.who(Role.COMMUNITY_STAFF, community))
+    move(h, sim, at, "close", S.CLOSED, h.who(Role.COMMUNITY_STAFF, community))
     return True
 
 
@@ -455,26 +293,24 @@ def _after_close(h: History, sim: Sim, grid: OrgUnit, caller: tuple) -> bool:
     if case.source == CaseSource.GRID_WORKER:
         return False
     if rng.random() < 0.015 and case.reopens == 0:
-        at = _step(h, sim, sim.holder, h.hours(4, 30))
+        at = next_step(h, sim, sim.holder, h.hours(4, 30))
         if at is None:
             return False
         case.reopens, case.closed_at = case.reopens + 1, None
-        _move(
-            h, sim, at, "reopen", S.IN_PROGRESS, caller, note="问题再次出现", reopens=case.reopens
-        )
+        move(h, sim, at, "reopen", S.IN_PROGRESS, caller, note="问题再次出现", reopens=case.reopens)
         return True
     if rng.random() > 0.8:
         return False
-    at = _step(h, sim, sim.holder, h.hours(0.5, 14))
+    at = next_step(h, sim, sim.holder, h.hours(0.5, 14))
     if at is None:
         return False
     rating = int(rng.choice(list(RATING_SHARES), p=list(RATING_SHARES.values())))
     case.rating = rating
     if rating <= 2 and case.reopens == 0:
         case.reopens, case.closed_at = 1, None
-        _move(h, sim, at, "rate", S.IN_PROGRESS, caller, rating=rating, reopened=True)
+        move(h, sim, at, "rate", S.IN_PROGRESS, caller, rating=rating, reopened=True)
         return True
-    _move(h, sim, at, "rate", S.RATED, caller, new_stage=False, rating=rating, reopened=False)
+    move(h, sim, at, "rate", S.RATED, caller, new_stage=False, rating=rating, reopened=False)
     return False
 
 
@@ -496,7 +332,7 @@ def simulate(h: History, sim: Sim, grid: OrgUnit, reporter: tuple, caller: tuple
     )
     if on_spot:
         case.handler_unit = grid
-    _move(
+    move(
         h,
         sim,
         case.reported_at,
@@ -507,9 +343,9 @@ def simulate(h: History, sim: Sim, grid: OrgUnit, reporter: tuple, caller: tuple
         unit=sim.holder.code,
         source=case.source,
     )
-    _restage(h, sim, case.reported_at, reset_due=True)
+    restage(h, sim, case.reported_at, reset_due=True)
     if on_spot:
-        _move(h, sim, case.reported_at, "handle", S.HANDLED, reporter, unit=grid.code, on_spot=True)
+        move(h, sim, case.reported_at, "handle", S.HANDLED, reporter, unit=grid.code, on_spot=True)
     else:
         holder = sim.holder
         dispatcher = (
@@ -517,19 +353,19 @@ def simulate(h: History, sim: Sim, grid: OrgUnit, reporter: tuple, caller: tuple
             if holder.kind == OrgUnitKind.COMMUNITY
             else h.who(Role.COMMAND_CENTRE, street)
         )
-        at = _step(h, sim, holder, case.category.accept_hours * h.hours(0.1, 1.1))
+        at = next_step(h, sim, holder, case.category.accept_hours * h.hours(0.1, 1.1))
         if at is None:
             return
         if rng.random() < 0.03:
-            _move(h, sim, at, "reject", S.REJECTED, dispatcher, note="不属于受理范围，已告知")
+            move(h, sim, at, "reject", S.REJECTED, dispatcher, note="不属于受理范围，已告知")
             return
-        _move(h, sim, at, "accept", S.ACCEPTED, dispatcher)
+        move(h, sim, at, "accept", S.ACCEPTED, dispatcher)
         if holder.kind == OrgUnitKind.COMMUNITY and rng.random() < 0.06:
-            at = _step(h, sim, holder, h.hours(0.2, 2))
+            at = next_step(h, sim, holder, h.hours(0.2, 2))
             if at is None:
                 return
             case.handler_unit = street
-            _move(
+            move(
                 h,
                 sim,
                 at,
@@ -547,19 +383,19 @@ def simulate(h: History, sim: Sim, grid: OrgUnit, reporter: tuple, caller: tuple
             and h.departments.get(street.path)
             and rng.random() < WHISTLE_SHARE
         ):
-            at = _step(h, sim, sim.holder, case.category.dispatch_hours * h.hours(0.1, 1.1))
+            at = next_step(h, sim, sim.holder, case.category.dispatch_hours * h.hours(0.1, 1.1))
             if at is None or not _whistle(h, sim, grid, at, dispatcher):
                 return
             whistled = True
         returned = False
         while not whistled:
-            at = _step(h, sim, sim.holder, case.category.dispatch_hours * h.hours(0.1, 1.1))
+            at = next_step(h, sim, sim.holder, case.category.dispatch_hours * h.hours(0.1, 1.1))
             if at is None:
                 return
             exclude = sim.holder.code if returned else ""
             target, source_unit = _targets(h, sim, grid, exclude), sim.holder
             case.handler_unit = target
-            _move(
+            move(
                 h,
                 sim,
                 at,
@@ -571,12 +407,12 @@ def simulate(h: History, sim: Sim, grid: OrgUnit, reporter: tuple, caller: tuple
             )
             if returned or rng.random() >= 0.02:
                 break
-            at = _step(h, sim, target, h.hours(0.5, 4))
+            at = next_step(h, sim, target, h.hours(0.5, 4))
             if at is None:
                 return
             role = Role.DEPARTMENT_STAFF if target.kind == "department" else Role.COMMUNITY_STAFF
             case.handler_unit = source_unit
-            _move(
+            move(
                 h,
                 sim,
                 at,
