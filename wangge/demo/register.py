@@ -14,7 +14,6 @@ Size: settings.WANGGE_DEMO_HOUSEHOLDS households in the demo street (default 10,
 tests set it small); a scaled city gets as many per grid.
 """
 
-from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -22,89 +21,19 @@ import shapely
 from shapely.geometry import shape
 
 from . import people
-
-DEFAULT_HOUSEHOLDS = 10_000
-DEDICATED_WEIGHT = 0.2  # a school's or hospital's grid houses few families (staff flats)
-DEMO_GRID_WEIGHT = 36 + 2 * DEDICATED_WEIGHT  # the demo street: 36 grids and 2 dedicated ones
-DWELLING_USE_P = {"owner_occupied": 0.795, "rented": 0.15, "vacant": 0.055}
-COMMERCIAL_GROUND_FLOOR = 0.5
-SIZE_P = np.array([0.15, 0.25, 0.27, 0.17, 0.10, 0.06])  # households of 1..6 members
-MOVED_OUT_SHARE = 0.01
-# Key populations: (tag, share of all persons). Who is drawn is weighted by age and gender below.
-TAG_SHARES = {
-    "disability": 0.02,
-    "minimum_living_allowance": 0.015,
-    "extreme_hardship": 0.002,
-    "community_corrections": 0.0005,
-    "released_prisoner": 0.001,
-    "key_youth": 0.001,
-    "veteran": 0.015,
-}
-PARTY_SHARE = 0.08
-PROPERTY_COMPANIES = (
-    "眉山东坡物业服务有限公司",
-    "四川蓉华物业管理有限公司",
-    "眉山市岷江物业有限责任公司",
-    "碧桂园生活服务集团眉山分公司",
-    "万科物业眉山分公司",
-    "眉山苏祠物业服务有限公司",
+from .register_households import plan_households, plan_key_populations, plan_organisations
+from .register_plan import (
+    COMMERCIAL_GROUND_FLOOR,
+    COMPOUND_SUFFIXES,
+    COMPOUND_WORDS,
+    DEDICATED_WEIGHT,
+    DEFAULT_HOUSEHOLDS,
+    DEMO_GRID_WEIGHT,
+    DWELLING_USE_P,
+    PROPERTY_COMPANIES,
+    RegisterPlan,
 )
-COMPOUND_WORDS = [
-    "幸福",
-    "锦绣",
-    "阳光",
-    "翠湖",
-    "滨江",
-    "书香",
-    "桂花",
-    "东坡",
-    "凤凰",
-    "金色",
-    "湖畔",
-    "丽景",
-    "御景",
-    "天府",
-    "诗书",
-    "和园",
-]
-COMPOUND_SUFFIXES = ("小区", "花园", "家园", "苑", "华庭")
-SHOP_KINDS = [
-    "便利店",
-    "超市",
-    "火锅店",
-    "面馆",
-    "药房",
-    "理发店",
-    "水果店",
-    "五金店",
-    "茶馆",
-    "早餐店",
-    "烧烤店",
-    "干洗店",
-]
-ENTERPRISE_WORDS = [
-    "泡菜",
-    "建材",
-    "物流",
-    "电子",
-    "食品",
-    "科技",
-    "印务",
-    "家具",
-    "商贸",
-    "餐饮管理",
-]
-
-
-@dataclass
-class RegisterPlan:
-    compounds: list[dict] = field(default_factory=list)
-    buildings: list[dict] = field(default_factory=list)
-    dwellings: list[dict] = field(default_factory=list)
-    households: list[dict] = field(default_factory=list)
-    persons: list[dict] = field(default_factory=list)
-    tags: list[dict] = field(default_factory=list)
-    organisations: list[dict] = field(default_factory=list)
+from .register_writer import write_plan
 
 
 def grids_of(collection: dict) -> list[dict]:
@@ -154,7 +83,6 @@ def plan_register(
     collection: dict, *, seed: int, today: date, street_households: int = DEFAULT_HOUSEHOLDS
 ) -> RegisterPlan:
     """The whole register of a generated city (see the module docstring)."""
-    from .register_households import plan_households, plan_key_populations, plan_organisations
 
     rng = np.random.default_rng([seed, 3])
     plan = RegisterPlan()
@@ -252,8 +180,6 @@ def plan_places(rng: np.random.Generator, plan: RegisterPlan, grid: dict, househ
 
 # --- writing ------------------------------------------------------------------------------------
 
-BATCH = 2_000
-
 
 def street_households() -> int:
     from django.conf import settings
@@ -267,8 +193,6 @@ def register_load(*, actor, collection: dict, seed: int, today: date | None = No
     Called by demo_load inside its transaction (so the system actor is already checked).
     """
     from django.utils import timezone
-
-    from .register_writer import write_plan
 
     today = today or timezone.localdate()
     plan = plan_register(collection, seed=seed, today=today, street_households=street_households())

@@ -11,7 +11,15 @@ from datetime import date, timedelta
 import numpy as np
 
 from . import people
-from .register import MOVED_OUT_SHARE, PARTY_SHARE, SIZE_P, TAG_SHARES, RegisterPlan
+from .register_plan import (
+    ENTERPRISE_WORDS,
+    MOVED_OUT_SHARE,
+    PARTY_SHARE,
+    SHOP_KINDS,
+    SIZE_P,
+    TAG_SHARES,
+    RegisterPlan,
+)
 
 LOCAL_REGIONS = ("511402", "511403", "511421", "511423")  # Meishan's districts and counties
 LOCAL_NAMES = {"511402": "东坡区", "511403": "彭山区", "511421": "仁寿县", "511423": "洪雅县"}
@@ -240,7 +248,6 @@ def plan_stewards_and_landlords(rng, plan: RegisterPlan, today: date) -> None:
 
 
 def plan_organisations(rng, plan: RegisterPlan, grids: list[dict], today: date) -> None:
-    from .register import ENTERPRISE_WORDS, SHOP_KINDS
 
     buildings_of: dict[str, list[int]] = {}
     for index, building in enumerate(plan.buildings):

@@ -36,7 +36,7 @@ from wangge.registry.models import (
 from wangge.registry.rollups import derived_tags_refresh, grid_counts_refresh
 
 from . import people
-from .register import BATCH, RegisterPlan
+from .register_plan import BATCH, RegisterPlan
 
 # The demo account that may see the sensitive key populations (community staff keep the
 # disability, allowance and corrections files of their community).
