@@ -35,6 +35,7 @@ from wangge.core.files import private_dir, private_write
 from wangge.core.scope import path_in_scope
 from wangge.orgs.enums import Role
 from wangge.orgs.models import OrgUnit
+from wangge.registry import rollups
 from wangge.registry.enums import ImportKind, ImportState
 from wangge.registry.models import ImportJob, Person
 from wangge.registry.permissions import audit_register
@@ -301,11 +302,6 @@ def refresh_rollups(outcome: Outcome) -> None:
     member is imported), so every member of a touched household is re-derived; past
     ROLLUP_ALL_ABOVE of them, everyone is, in one pass.
     """
-    try:
-        # TODO(lead): check the wiring once rollups settles; skipped while it is absent.
-        from wangge.registry import rollups
-    except ImportError:
-        return
     ids: set[int] = set(outcome.person_ids)
     everyone = len(outcome.household_ids) > ROLLUP_ALL_ABOVE // 5 or len(ids) > ROLLUP_ALL_ABOVE
     if outcome.household_ids and not everyone:
