@@ -8,11 +8,12 @@ MANAGE := $(PY) manage.py
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install static demo serve migrate test test-fast lint fmt bench messages clean
+.PHONY: help install static demo serve migrate test test-fast screenshots lint fmt bench messages clean
 
 help:
 	@echo "make demo    install, migrate, load the demo street, serve http://127.0.0.1:8000"
 	@echo "make test    install and run the whole suite (unit, API, browser; PostgreSQL if DATABASE_URL is set)"
+	@echo "make screenshots  run the browser tests and copy their screenshots to docs/screenshots"
 	@echo "make bench   run the benchmarks (BENCH_SCALE=small|full), results in bench/results.jsonl"
 	@echo "make lint    ruff + mypy;  make fmt  format the code"
 
@@ -58,6 +59,14 @@ serve: migrate
 
 test: install
 	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+# The browser tests write their pictures to var/screenshots/ (a test run changes no tracked
+# file); this refreshes the copies the README shows.
+screenshots: install
+	rm -rf var/screenshots
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/browser
+	mkdir -p docs/screenshots
+	cp var/screenshots/*.png docs/screenshots/
 
 lint: install
 	$(VENV)/bin/ruff check .
