@@ -3,10 +3,12 @@ grids, and a second run that adds nothing."""
 
 import json
 from collections import Counter, defaultdict
+from datetime import datetime
 from io import StringIO
 from itertools import pairwise
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from shapely.geometry import Point, shape
 
@@ -49,11 +51,18 @@ def run(tmp_path, *args) -> str:
     return out.getvalue()
 
 
+# The history ends now, and which cases are still open depends on the hour and the weekday (a
+# case handled on Friday afternoon waits for verification over the weekend): a fixed Thursday
+# morning keeps the mix of states the same whatever day the suite runs.
+HISTORY_ENDS = datetime(2026, 11, 26, 11, 0, tzinfo=LOCAL_TZ)
+
+
 @pytest.fixture
 def loaded(tmp_path, settings):
     settings.WANGGE_DEMO_HOUSEHOLDS = 1_500  # ~600 cases: every state, still quick
-    run(tmp_path)
-    return tmp_path
+    with time_machine.travel(HISTORY_ENDS, tick=False):
+        run(tmp_path)
+        yield tmp_path
 
 
 def test_every_timeline_is_coherent(loaded):
