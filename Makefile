@@ -57,8 +57,12 @@ serve: migrate
 	$(MANAGE) wangge_case_sweep --loop & sweeper=$$!; trap "kill $$worker $$sender $$sweeper" EXIT; \
 	$(MANAGE) runserver 127.0.0.1:8000
 
+# In parallel on every core (pytest-xdist; TEST_WORKERS=0 runs in one process). Each worker has its
+# own database (SQLite in memory, or test_<name>_<run>_gw<n> on PostgreSQL) and its own live
+# server and chromium; a test file stays on one worker, so module fixtures are built once.
+TEST_WORKERS ?= auto
 test: install
-	$(VENV)/bin/pytest -q -p no:cacheprovider
+	$(VENV)/bin/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 # The browser tests write their pictures to var/screenshots/ (a test run changes no tracked
 # file); this refreshes the copies the README shows.
