@@ -95,25 +95,6 @@ def _audit_trail_flushable(live_server):
         cursor.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
 
 
-SEEDS = (
-    importlib.import_module("wangge.core.migrations.0003_seed_calendar").seed,
-    importlib.import_module("wangge.registry.migrations.0002_builtin_tags").seed,
-)
-
-
-@pytest.fixture(autouse=True)
-def _data_migrations_seeded(live_server):
-    """Transactional tests empty every table after themselves, the rows that data migrations
-    seeded (calendar, built-in tags) included; each browser test starts with them again."""
-    from django.apps import apps
-
-    from wangge.registry.models import KeyPopulationTag
-
-    if not KeyPopulationTag.objects.exists():
-        for seed in SEEDS:
-            seed(apps, None)
-
-
 def new_context(browser, live_server, viewport: dict):
     context = browser.new_context(
         base_url=live_server.url,
