@@ -354,7 +354,10 @@ def add_working_hours(
 
 
 def calendar_is_provisional(
-    first: date | datetime, last: date | datetime | None = None, *, calendar=None
+    first: date | datetime,
+    last: date | datetime | None = None,
+    *,
+    calendar: CalendarSnapshot | None = None,
 ) -> bool:
     """Whether a deadline counted from `first` to `last` went through a year whose holidays are
     not confirmed yet (so it counted weekends only): the UI marks it "holidays not yet confirmed".
