@@ -68,7 +68,7 @@ test: install
 # file); this refreshes the copies the README shows.
 screenshots: install
 	rm -rf var/screenshots
-	$(VENV)/bin/pytest -q -p no:cacheprovider tests/browser
+	$(VENV)/bin/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile tests/browser
 	mkdir -p docs/screenshots
 	cp var/screenshots/*.png docs/screenshots/
 
