@@ -8,12 +8,13 @@ MANAGE := $(PY) manage.py
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install static demo serve migrate test test-fast lint fmt bench messages clean
+.PHONY: help install static demo serve migrate test test-fast screenshots lint fmt bench messages clean
 
 help:
 	@echo "make demo    install, migrate, load the demo street, development server on http://127.0.0.1:8000"
 	@echo "make serve   install, migrate, collect static files, production server (gunicorn) and workers"
 	@echo "make test    install and run the whole suite (unit, API, browser; PostgreSQL if DATABASE_URL is set)"
+	@echo "make screenshots  run the browser tests and copy their screenshots to docs/screenshots"
 	@echo "make bench   run the benchmarks (BENCH_SCALE=small|full), results in bench/results.jsonl"
 	@echo "make lint    ruff + mypy;  make fmt  format the code"
 
@@ -76,8 +77,20 @@ serve: migrate
 	$(MANAGE) wangge_case_sweep --loop & sweeper=$$!; trap "kill $$worker $$sender $$sweeper" EXIT; \
 	$(VENV)/bin/gunicorn -c config/gunicorn.conf.py config.wsgi
 
+# In parallel on every core (pytest-xdist; TEST_WORKERS=0 runs in one process). Each worker has its
+# own database (SQLite in memory, or test_<name>_<run>_gw<n> on PostgreSQL) and its own live
+# server and chromium; a test file stays on one worker, so module fixtures are built once.
+TEST_WORKERS ?= auto
 test: install
-	$(VENV)/bin/pytest -q -p no:cacheprovider
+	$(VENV)/bin/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
+
+# The browser tests write their pictures to var/screenshots/ (a test run changes no tracked
+# file); this refreshes the copies the README shows.
+screenshots: install
+	rm -rf var/screenshots
+	$(VENV)/bin/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile tests/browser
+	mkdir -p docs/screenshots
+	cp var/screenshots/*.png docs/screenshots/
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,7 +1,21 @@
 """Test settings: fast hashing, SQLite unless DATABASE_URL says PostgreSQL."""
 
+import os
+import uuid
+
 from .base import *  # noqa: F403
 from .base import DATABASES
+
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # A database of its own for each run, so that two suites on one server never create or drop
+    # each other's (pytest-xdist workers share the run's id and add their own _gw<n>).
+    # WANGGE_TEST_DB_NAME picks a fixed name instead. PostgreSQL names stop at 63 bytes.
+    _run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+    DATABASES["default"]["TEST"] = {
+        **DATABASES["default"].get("TEST", {}),
+        "NAME": os.environ.get("WANGGE_TEST_DB_NAME")
+        or f"test_{DATABASES['default']['NAME'][:30]}_{_run_id[:12]}",
+    }
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

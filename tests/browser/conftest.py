@@ -31,7 +31,9 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1280, "height": 800}
 PHONE_VIEWPORT = {"width": 390, "height": 844}
-SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+# Under var/ (ignored by git): a test run never rewrites tracked files. `make screenshots`
+# copies them to docs/screenshots/ when the README's pictures should change.
+SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 TIMEOUT_MS = 15_000
 
 
@@ -91,25 +93,6 @@ def _audit_trail_flushable(live_server):
     with connection.cursor() as cursor:
         cursor.execute("DROP TRIGGER IF EXISTS core_auditevent_no_update")
         cursor.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
-
-
-SEEDS = (
-    importlib.import_module("wangge.core.migrations.0003_seed_calendar").seed,
-    importlib.import_module("wangge.registry.migrations.0002_builtin_tags").seed,
-)
-
-
-@pytest.fixture(autouse=True)
-def _data_migrations_seeded(live_server):
-    """Transactional tests empty every table after themselves, the rows that data migrations
-    seeded (calendar, built-in tags) included; each browser test starts with them again."""
-    from django.apps import apps
-
-    from wangge.registry.models import KeyPopulationTag
-
-    if not KeyPopulationTag.objects.exists():
-        for seed in SEEDS:
-            seed(apps, None)
 
 
 def new_context(browser, live_server, viewport: dict):

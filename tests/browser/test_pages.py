@@ -92,7 +92,8 @@ def _demo_user(records: list[dict], role: str) -> tuple[User, dict]:
 
 
 def test_screenshots_of_home_and_map(page, browser_context):
-    """docs/screenshots/: a grid worker's home, and the street's map with a grid card open."""
+    """The README's pictures (var/screenshots/; `make screenshots` copies them to docs/): a grid
+    worker's home, and the street's map with a grid card open."""
     records = demo_load(actor=Actor.system())
     worker, record = _demo_user(records, Role.GRID_WORKER)
     sign_in(page, worker, record["password"])

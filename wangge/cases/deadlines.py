@@ -5,8 +5,10 @@ Stages: reported → accept within `accept_hours` working hours; accepted → di
 end of that day's service hours; handled / verified → verify and close within
 WANGGE_CASE_VERIFY_HOURS working hours. Working time follows the holding unit's service hours.
 
-A deadline that needs a year the calendar does not cover is never guessed: the policy answers
-None and the case carries `calendar_warning`.
+A deadline counted through a year whose holidays are not confirmed yet (not in the calendar table:
+weekends are the only rest days there) is still set, and the case carries `calendar_warning` so
+that pages mark it "holidays not yet confirmed". Only a date the calendar cannot count in at all
+(outside core.calendar.SUPPORTED_YEARS) leaves the deadlines None, with the same flag.
 """
 
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from wangge.core.calendar import (
     ServiceSchedule,
     add_working_days,
     add_working_hours,
+    calendar_is_provisional,
     working_time_between,
 )
 from wangge.core.revisions import DIRECTORY, RevisionCache
@@ -81,6 +84,12 @@ def handle_deadline(now: datetime, days: int, schedule: ServiceSchedule) -> date
     return end_of_service_day(day, schedule)
 
 
+def counted_provisionally(start: datetime, *deadlines: datetime | None) -> bool:
+    """Whether the deadlines counted from `start` went through a year not confirmed yet."""
+    known = [deadline for deadline in deadlines if deadline is not None]
+    return calendar_is_provisional(start, max(known, default=start))
+
+
 @dataclass(frozen=True)
 class Deadlines:
     stage_due_at: datetime | None
@@ -108,18 +117,17 @@ def intake_deadlines(
     category: CaseCategory, state: str, now: datetime, schedule: ServiceSchedule
 ) -> Deadlines:
     try:
-        return Deadlines(
-            stage_due_at=stage_deadline(state, category, now, schedule),
-            due_at=handle_deadline(now, category.handle_days, schedule),
-            calendar_warning=False,
-        )
+        stage_due_at = stage_deadline(state, category, now, schedule)
+        due_at = handle_deadline(now, category.handle_days, schedule)
     except CalendarNotCovered:
         return Deadlines(None, None, True)
+    return Deadlines(stage_due_at, due_at, counted_provisionally(now, stage_due_at, due_at))
 
 
 def restage(case: Case, now: datetime, *, reset_due: bool = False) -> None:
     """Set the deadline of the stage the case has just entered (and, on a reopen, a new due
-    date for the whole case). Uncovered calendar: flag, and drop the dates rather than guess."""
+    date for the whole case). The flag follows the new deadlines: set while they run through a
+    year not confirmed yet, cleared once they no longer do."""
     schedule = schedule_for(case.handler_unit)
     try:
         case.stage_due_at = stage_deadline(case.state, case.category, now, schedule)
@@ -128,6 +136,8 @@ def restage(case: Case, now: datetime, *, reset_due: bool = False) -> None:
     except CalendarNotCovered:
         case.stage_due_at = case.due_at = None
         case.calendar_warning = True
+        return
+    case.calendar_warning = counted_provisionally(now, case.stage_due_at, case.due_at)
 
 
 def shift_for_pause(case: Case, paused_at: datetime, resumed_at: datetime) -> timedelta:
@@ -145,6 +155,7 @@ def shift_for_pause(case: Case, paused_at: datetime, resumed_at: datetime) -> ti
                 case.stage_due_at = add_working_hours(case.stage_due_at, hours, schedule)
             if case.due_at is not None:
                 case.due_at = add_working_hours(case.due_at, hours, schedule)
+            case.calendar_warning = counted_provisionally(paused_at, case.stage_due_at, case.due_at)
         return spent
     except CalendarNotCovered:
         case.stage_due_at = case.due_at = None

@@ -13,7 +13,7 @@ from wangge.core.calendar import CalendarNotCovered
 from wangge.core.denials import denials_audited
 from wangge.core.errors import PermissionDenied, ValidationFailed
 
-from .deadlines import handle_deadline, schedule_for
+from .deadlines import counted_provisionally, handle_deadline, schedule_for
 from .enums import Card
 from .events import clean_note, record_event
 from .joint_models import CaseExtension, ExtensionStatus
@@ -122,6 +122,7 @@ def _extend(case: Case, days: int, now) -> None:
         case.stage_due_at = handle_deadline(max(base, now), days, schedule)
         if case.due_at is not None:
             case.due_at = handle_deadline(case.due_at, days, schedule)
+        case.calendar_warning = counted_provisionally(now, case.stage_due_at, case.due_at)
     except CalendarNotCovered:
         case.stage_due_at = case.due_at = None
         case.calendar_warning = True

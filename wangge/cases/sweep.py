@@ -1,8 +1,9 @@
 """The periodic deadline sweep: yellow and red cards and the first urge (督办), in bulk.
 
 `deadline_sweep` runs every five minutes (`manage.py wangge_case_sweep`). For every open case
-(not finished, not paused, with a stage deadline and no calendar warning) it decides the card the
-current stage deserves and writes only the differences:
+(not finished, not paused, with a stage deadline; a deadline counted provisionally, in a year whose
+holidays are not confirmed, counts like any other) it decides the card the current stage deserves
+and writes only the differences:
 
 - red: the stage deadline has passed (`stage_due_at < now`);
 - yellow: 80 % of the stage's working time has passed. The stage starts at the case's last
@@ -31,8 +32,8 @@ with one cumulative working-time table per service schedule (WorkingClock) inste
 walk per case, and only its cases that may be past 80 % counted from `reported_at` need their
 events read (the stage start and pauses). Writes are `update()` per id chunk and the events in
 executemany batches (bulk_create's per-row model and field preparation cost five times the
-insert). Where the calendar does not cover the range, wall-clock time stands in (a documented
-simplification; such cases normally carry `calendar_warning` and are skipped anyway).
+insert). Where the calendar cannot count at all (outside core.calendar.SUPPORTED_YEARS),
+wall-clock time stands in (a documented simplification; such cases have no deadline anyway).
 Idempotent: a second run right after finds nothing to change and writes nothing at all, not even
 its audit row (a run that changed something writes one, counts only).
 
@@ -189,7 +190,7 @@ def window_end(now: datetime) -> datetime:
 
 
 def _open() -> Q:
-    return Q(state__in=OPEN_STATES, calendar_warning=False)
+    return Q(state__in=OPEN_STATES)
 
 
 def _stage_starts(ids: list[int]) -> tuple[dict[int, datetime], dict[int, list[datetime]]]:

@@ -5,8 +5,13 @@ calendar_services). The arithmetic here runs over an in-memory snapshot of that 
 RevisionCache on revision "calendar" that every calendar write bumps, so a call costs a bisect over
 a sorted array of workday ordinals, not a query. It is called on every case intake.
 
-A date in a year the table does not cover raises CalendarNotCovered: a deadline is flagged, never
-guessed. All datetimes are aware; days and service hours are read in Asia/Shanghai.
+A year the table does not cover (the State Council publishes each year's holidays only around
+November, and `chinesecalendar` knows no year before it does) is *provisional*: Monday to Friday
+are worked, Saturdays and Sundays are not, and there are no holidays. Deadlines in such a year are
+still computed, and callers ask `calendar_is_provisional` to mark them "holidays not yet
+confirmed" until an admin loads that year's schedule. Only a date outside SUPPORTED_YEARS raises
+CalendarNotCovered (a ValidationFailed: such a date is an input error, never a 5xx).
+All datetimes are aware; days and service hours are read in Asia/Shanghai.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .calendar_files import MAX_YEAR, MIN_YEAR
 from .errors import ValidationFailed
 from .models import CalendarDay, CalendarDayKind, CalendarYear
 from .revisions import RevisionCache
@@ -29,6 +36,10 @@ from .revisions import RevisionCache
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 CALENDAR_REVISION = "calendar"
 WORKING_KINDS = frozenset({CalendarDayKind.WORKDAY, CalendarDayKind.ADJUSTED_WORKDAY})
+# Years the arithmetic can count in: confirmed ones from the table, the rest provisional. Every
+# year a schedule file may hold, and one more so that a deadline counted late in the last one
+# still has an answer.
+SUPPORTED_YEARS = range(MIN_YEAR, MAX_YEAR + 2)
 
 # chinesecalendar stores English holiday names; they are shown translated. Names an admin typed
 # (usually Chinese) are shown as typed.
@@ -49,7 +60,8 @@ def holiday_name_display(name: str) -> str:
 
 
 class CalendarNotCovered(ValidationFailed):
-    """A date falls in a year the calendar does not cover; an admin must import that year first."""
+    """A date falls in a year the calendar cannot count in (outside SUPPORTED_YEARS), or an admin
+    edits a day of a year whose schedule is not in the table yet."""
 
     code = "calendar_not_covered"
 
@@ -106,27 +118,53 @@ DEFAULT_SCHEDULE = ServiceSchedule()
 # --- the snapshot ------------------------------------------------------------------------------
 
 
+@cache  # bounded: only years in a snapshot's span
+def weekday_ordinals(year: int) -> tuple[int, ...]:
+    """The working days of a provisional year: Monday to Friday, no holidays."""
+    first = date(year, 1, 1).toordinal()
+    return tuple(
+        ordinal
+        for ordinal in range(first, first + (366 if std_calendar.isleap(year) else 365))
+        if date.fromordinal(ordinal).weekday() < 5
+    )
+
+
 @dataclass(frozen=True)
 class CalendarSnapshot:
-    """Covered years and the sorted ordinals of every working day in them."""
+    """Confirmed years (`years`, from the table) and the sorted ordinals of every working day in
+    SUPPORTED_YEARS: the table's in confirmed years, Monday to Friday in provisional ones."""
 
     years: frozenset[int]
     workdays: tuple[int, ...]
     workday_set: frozenset[int] = field(repr=False)
+    span: range = SUPPORTED_YEARS
 
     @classmethod
     def build(cls, years: Iterable[int], workday_dates: Iterable[date]) -> CalendarSnapshot:
         years = frozenset(years)
-        ordinals = sorted({day.toordinal() for day in workday_dates if day.year in years})
-        return cls(years=years, workdays=tuple(ordinals), workday_set=frozenset(ordinals))
+        span = range(
+            min([SUPPORTED_YEARS.start, *years]), max([SUPPORTED_YEARS.stop - 1, *years]) + 1
+        )
+        confirmed = {day.toordinal() for day in workday_dates if day.year in years}
+        ordinals = sorted(
+            confirmed.union(*(weekday_ordinals(year) for year in span if year not in years))
+        )
+        return cls(
+            years=years, workdays=tuple(ordinals), workday_set=frozenset(ordinals), span=span
+        )
 
     def require_year(self, year: int, *, field: str | None = "date") -> None:
-        if year not in self.years:
+        if year not in self.span:
             raise CalendarNotCovered(year, field=field)
 
     def require_years(self, first: int, last: int, *, field: str | None = "date") -> None:
-        for year in range(first, last + 1):
-            self.require_year(year, field=field)
+        self.require_year(first, field=field)
+        self.require_year(last, field=field)
+
+    def is_provisional(self, first: int, last: int | None = None) -> bool:
+        """Whether any year from `first` to `last` (inclusive) still lacks its holiday schedule."""
+        last = first if last is None else last
+        return any(year not in self.years for year in range(first, last + 1))
 
 
 def _load_snapshot() -> CalendarSnapshot:
@@ -171,7 +209,7 @@ def add_working_days(day: date, days: int, *, calendar: CalendarSnapshot | None 
 
     `days` = 0 returns `day` itself when it is a working day, else the next working day: a matter
     accepted on a holiday with "0 working days" is due the first day the office is open.
-    Raises CalendarNotCovered if `day`, the result or any year between them is not covered.
+    Raises CalendarNotCovered only if `day` or the result lies outside SUPPORTED_YEARS.
     """
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
         raise ValidationFailed(_("Days must be a whole number, 0 or more."), field="days")
@@ -183,12 +221,8 @@ def add_working_days(day: date, days: int, *, calendar: CalendarSnapshot | None 
     else:
         index = bisect_right(snap.workdays, ordinal) + days - 1
     if index >= len(snap.workdays):
-        last = date.fromordinal(snap.workdays[-1]).year if snap.workdays else day.year
-        raise CalendarNotCovered(max(last, day.year) + 1)
-    result = date.fromordinal(snap.workdays[index])
-    # The workday array skips uncovered years, so a jump across a gap must be caught here.
-    snap.require_years(day.year, result.year)
-    return result
+        raise CalendarNotCovered(snap.span.stop, field="days")
+    return date.fromordinal(snap.workdays[index])
 
 
 def working_days_between(
@@ -302,13 +336,10 @@ def add_working_hours(
     snap.require_year(local.year)
     remaining = timedelta(hours=hours)
     index = bisect_left(snap.workdays, local.date().toordinal())
-    checked_year = local.year
     while True:
         if index >= len(snap.workdays):
-            raise CalendarNotCovered(checked_year + 1)
+            raise CalendarNotCovered(snap.span.stop, field="hours")
         day = date.fromordinal(snap.workdays[index])
-        snap.require_years(checked_year, day.year)
-        checked_year = day.year
         for p_start, p_end in _local_periods(day, schedule):
             if p_end <= local:
                 continue
@@ -319,21 +350,47 @@ def add_working_hours(
         index += 1
 
 
+# --- provisional years -------------------------------------------------------------------------
+
+
+def calendar_is_provisional(
+    first: date | datetime,
+    last: date | datetime | None = None,
+    *,
+    calendar: CalendarSnapshot | None = None,
+) -> bool:
+    """Whether a deadline counted from `first` to `last` went through a year whose holidays are
+    not confirmed yet (so it counted weekends only): the UI marks it "holidays not yet confirmed".
+    Datetimes are read in local time."""
+
+    def year_of(value: date | datetime) -> int:
+        return value.astimezone(LOCAL_TZ).year if isinstance(value, datetime) else value.year
+
+    return _snap(calendar).is_provisional(year_of(first), year_of(last or first))
+
+
 # --- warnings ----------------------------------------------------------------------------------
 
 WARNING_FROM_MONTH = 11  # the State Council publishes next year's holidays around November
 
 
-def calendar_missing_next_year_warning(
+def calendar_unconfirmed_year_warning(
     today: date, *, calendar: CalendarSnapshot | None = None
 ) -> str | None:
-    """From 1 November, a warning while next year is not in the calendar; None otherwise."""
-    if today.month < WARNING_FROM_MONTH:
-        return None
+    """A warning while this year's holidays, or from 1 November next year's, are not in the
+    calendar (deadlines there are provisional); None otherwise."""
+    snap = _snap(calendar)
+    if today.year not in snap.years:
+        return _(
+            "The %(year)s holidays are not confirmed: deadlines in %(year)s count only Saturdays "
+            'and Sundays as rest days and are marked "holidays not yet confirmed" until the '
+            "%(year)s holiday schedule is imported."
+        ) % {"year": today.year}
     next_year = today.year + 1
-    if next_year in _snap(calendar).years:
+    if today.month < WARNING_FROM_MONTH or next_year in snap.years:
         return None
     return _(
-        "The working-day calendar does not cover %(year)s yet. Import the %(year)s holiday "
-        "schedule before 1 January, or deadlines that fall in %(year)s cannot be computed."
+        "The working-day calendar does not cover %(year)s yet. Until the %(year)s holiday "
+        "schedule is imported, deadlines in %(year)s count only Saturdays and Sundays as rest "
+        'days and are marked "holidays not yet confirmed".'
     ) % {"year": next_year}

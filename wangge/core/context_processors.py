@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.utils import timezone
 
-from .calendar import WARNING_FROM_MONTH, calendar_missing_next_year_warning
+from .calendar import calendar_unconfirmed_year_warning
 from .scope import request_actor
 
 
@@ -13,14 +13,13 @@ def wangge(request) -> dict:
 
 
 def _calendar_warning(request) -> str | None:
-    """Admins see, from 1 November, that next year's holidays still have to be imported."""
-    today = timezone.localdate()
-    # Check the month first: the rest of the year this costs nothing, not even the actor lookup.
-    if today.month < WARNING_FROM_MONTH:
-        return None
+    """Admins see while this year's holidays, or from 1 November next year's, still have to be
+    imported (until then deadlines in that year count weekends only)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    if not request_actor(request).has_role("admin"):
+    # The snapshot is cached per process: cheaper than the actor lookup, so it goes first.
+    warning = calendar_unconfirmed_year_warning(timezone.localdate())
+    if warning is None or not request_actor(request).has_role("admin"):
         return None
-    return calendar_missing_next_year_warning(today)
+    return warning

@@ -7,7 +7,7 @@ import datetime
 
 from ninja import Query, Router, Schema
 
-from wangge.core.calendar import add_working_days
+from wangge.core.calendar import add_working_days, calendar_is_provisional
 from wangge.core.calendar_services import calendar_year_days
 from wangge.core.scope import request_actor
 
@@ -16,6 +16,9 @@ router = Router(tags=["calendar"])
 
 class DateOut(Schema):
     date: datetime.date
+    # True when the count ran through a year whose holidays are not in the calendar yet (only
+    # weekends were rest days there): the answer may move once that year's schedule is imported.
+    provisional: bool
 
 
 class CalendarDayOut(Schema):
@@ -33,10 +36,13 @@ class CalendarYearOut(Schema):
 def add_working_days_get(request, date: datetime.date, days: int = Query(..., ge=0, le=3660)):
     """The `days`-th working day after `date` (counting starts the next day).
 
-    `days` = 0 gives `date` itself when it is a working day, else the next working day. A date or
-    result in a year the calendar does not cover answers 422 with code `calendar_not_covered`.
+    `days` = 0 gives `date` itself when it is a working day, else the next working day. Through a
+    year whose holidays are not in the calendar yet only weekends are rest days, and `provisional`
+    is true. A date outside the years the calendar can count in (2000-2101) answers 422 with code
+    `calendar_not_covered`.
     """
-    return {"date": add_working_days(date, days)}
+    result = add_working_days(date, days)
+    return {"date": result, "provisional": calendar_is_provisional(date, result)}
 
 
 @router.get("/days", response=CalendarYearOut, summary="Every day of a year")

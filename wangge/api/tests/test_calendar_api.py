@@ -25,23 +25,33 @@ def api_client(client, db):
 def test_three_working_days_after_30_september_2026(api_client):
     response = api_client.get(ADD, {"date": "2026-09-30", "days": 3})
     assert response.status_code == 200
-    assert response.json() == {"date": "2026-10-10"}
-    assert api_client.get(ADD, {"date": "2026-10-01", "days": 0}).json() == {"date": "2026-10-08"}
+    assert response.json() == {"date": "2026-10-10", "provisional": False}
+    assert api_client.get(ADD, {"date": "2026-10-01", "days": 0}).json() == {
+        "date": "2026-10-08",
+        "provisional": False,
+    }
 
 
 @pytest.mark.parametrize(
-    "params",
+    ("params", "expected"),
     [
-        {"date": "2027-03-01", "days": 1},
-        {"date": "2026-12-30", "days": 5},  # the result would fall in 2027
+        ({"date": "2027-03-05", "days": 1}, "2027-03-08"),
+        # Into 2027, whose holidays are not imported: 1 January counts as a working day.
+        ({"date": "2026-12-30", "days": 2}, "2027-01-01"),
     ],
 )
-def test_an_uncovered_year_is_a_422_naming_the_year(api_client, params):
+def test_a_year_without_its_schedule_answers_provisionally(api_client, params, expected):
     response = api_client.get(ADD, params)
+    assert response.status_code == 200
+    assert response.json() == {"date": expected, "provisional": True}
+
+
+def test_a_date_the_calendar_cannot_count_in_is_a_422_naming_the_year(api_client):
+    response = api_client.get(ADD, {"date": "1999-12-31", "days": 1})
     assert response.status_code == 422
     body = response.json()
     assert (body["code"], body["field"]) == ("calendar_not_covered", "date")
-    assert "2027" in body["message"]
+    assert "1999" in body["message"]
 
 
 @pytest.mark.parametrize(

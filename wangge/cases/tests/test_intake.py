@@ -224,17 +224,22 @@ def test_national_day_and_the_adjusted_saturday(c):
     assert case.calendar_warning is False
 
 
-def test_a_deadline_in_an_uncovered_year_is_flagged_not_guessed(c):
+def test_a_deadline_in_a_year_without_its_schedule_counts_weekends_only_and_is_flagged(c):
+    """Thursday 30 Dec 2027 + 3 working days: Friday 31 Dec, then Monday 3 and Tuesday 4 Jan
+    (2028's New Year holiday is not known yet)."""
     case = report(c.resident, now=local(2027, 12, 30, 10, 0))
-    assert case.pk is not None
     assert case.calendar_warning is True
-    assert case.due_at is None and case.stage_due_at is None
+    assert shown(case.due_at) == local(2028, 1, 4, 17, 30)
+    assert shown(case.stage_due_at) == local(2027, 12, 30, 16, 0)
+    event = AuditEvent.objects.get(action="cases.case_report", object_id=case.number)
+    assert event.detail["calendar_warning"] is True
 
 
-def test_a_deadline_running_into_an_uncovered_year_is_flagged(c):
+def test_a_deadline_running_into_a_year_without_its_schedule_is_flagged(c):
+    # From Wednesday 30 Dec 2026: 31 Dec, Friday 1 Jan 2027 (no holiday known yet), Monday 4 Jan.
     case = report(c.resident, now=local(2026, 12, 30, 10, 0))
     assert case.calendar_warning is True
-    assert case.due_at is None
+    assert shown(case.due_at) == local(2027, 1, 4, 17, 30)
 
 
 def test_the_handler_units_service_hours_set_the_end_of_the_day(c):

@@ -1,11 +1,14 @@
 """Case pages through Django's test client: the queues, the case page with only the actions the
 actor may take, the whole loop through the forms, and every refusal changing nothing."""
 
+from datetime import datetime
+
 import pytest
 from django.urls import reverse
 
 from wangge.cases.enums import CaseState
 from wangge.cases.models import Case, CaseEvent
+from wangge.core.calendar import LOCAL_TZ
 from wangge.orgs.grid_index import grid_index_reset
 
 from .factories import POINT_A1, category, crew, report
@@ -100,9 +103,27 @@ def test_case_page_shows_only_the_allowed_actions(client, c):
 
 def test_case_page_shows_the_calendar_warning(client, c):
     case = report(c.resident)
-    Case.objects.filter(pk=case.pk).update(calendar_warning=True, stage_due_at=None)
+    Case.objects.filter(pk=case.pk).update(calendar_warning=True, stage_due_at=None, due_at=None)
     response = login(client, c.community_a).get(reverse("cases_case", args=[case.number]))
     assert "data-calendar-warning" in response.content.decode()
+
+
+def test_deadlines_without_confirmed_holidays_are_marked_on_the_case_and_in_the_queue(client, c):
+    confirmed = report(c.resident, now=datetime(2026, 11, 2, 9, 0, tzinfo=LOCAL_TZ))
+    provisional = report(c.resident, now=datetime(2027, 3, 1, 9, 0, tzinfo=LOCAL_TZ))
+    login(client, c.community_a)
+    page = client.get(reverse("cases_case", args=[provisional.number])).content.decode()
+    assert page.count("data-holidays-unconfirmed") == 2  # the stage's and the case's
+    assert "Holidays not yet confirmed" in page
+    assert "data-calendar-warning" not in page  # the deadlines are there
+    page = client.get(reverse("cases_case", args=[confirmed.number])).content.decode()
+    assert "data-holidays-unconfirmed" not in page
+    queue = client.get(reverse("cases_queue"), {"queue": "to_accept"}).content.decode()
+    rows = {
+        part.split('"', 1)[0]: part.split("</li>", 1)[0] for part in queue.split('data-case="')[1:]
+    }
+    assert "data-holidays-unconfirmed" in rows[provisional.number]
+    assert "data-holidays-unconfirmed" not in rows[confirmed.number]
 
 
 def test_the_whole_loop_through_the_pages(client, c):

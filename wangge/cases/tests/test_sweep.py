@@ -1,6 +1,6 @@
 """The deadline sweep: yellow at 80 % of the stage's working time, red when overdue, the first
-urge only, idempotent runs, untouched paused/finished/warned cases, and cards that drop when the
-deadline moves later."""
+urge only, idempotent runs, untouched paused/finished cases, provisionally counted deadlines
+carded like any other, and cards that drop when the deadline moves later."""
 
 import random
 from datetime import datetime, time, timedelta
@@ -134,12 +134,15 @@ def test_urge_only_the_first_time_the_case_goes_red(c, clock):
     assert len(events(case, "urge")) == 1
 
 
-def test_paused_finished_and_warned_cases_are_untouched(c):
+def test_paused_finished_and_undated_cases_are_untouched(c):
     cases = {state: report(c.resident, title=f"t-{state}") for state in ("paused", "closed")}
     Case.objects.filter(pk=cases["paused"].pk).update(state=CaseState.PAUSED, card=Card.YELLOW)
     Case.objects.filter(pk=cases["closed"].pk).update(state=CaseState.CLOSED)
+    # A date the calendar could not count in at all leaves the case flagged and without deadline.
     warned = report(c.resident, title="t-warned")
-    Case.objects.filter(pk=warned.pk).update(calendar_warning=True, card=Card.YELLOW)
+    Case.objects.filter(pk=warned.pk).update(
+        calendar_warning=True, card=Card.YELLOW, stage_due_at=None
+    )
     no_due = report(c.resident, title="t-no-due")
     Case.objects.filter(pk=no_due.pk).update(stage_due_at=None)
     before = writes()
@@ -152,6 +155,20 @@ def test_paused_finished_and_warned_cases_are_untouched(c):
         Card.YELLOW,
         Card.NONE,
     ]
+
+
+def test_a_deadline_in_a_year_without_its_schedule_is_carded_like_any_other(c, clock):
+    # 2027's holidays are not in the calendar: Monday 1 March 2027 is an ordinary working day.
+    clock.now = datetime(2027, 3, 1, 9, 0, tzinfo=LOCAL_TZ)
+    case = report(c.resident)
+    assert case.calendar_warning is True
+    assert case.stage_due_at == datetime(2027, 3, 1, 15, 0, tzinfo=LOCAL_TZ)
+    deadline_sweep(now=datetime(2027, 3, 1, 14, 11, tzinfo=LOCAL_TZ))
+    assert card_of(case) == Card.NONE
+    deadline_sweep(now=datetime(2027, 3, 1, 14, 12, tzinfo=LOCAL_TZ))
+    assert card_of(case) == Card.YELLOW
+    deadline_sweep(now=datetime(2027, 3, 1, 15, 1, tzinfo=LOCAL_TZ))
+    assert card_of(case) == Card.RED
 
 
 def test_a_deadline_moved_later_drops_the_card(c):

@@ -294,9 +294,12 @@ def test_two_dispatchers_at_once_one_wins_and_nothing_is_lost(c):
     assert actions(after).count("dispatch") == 1
 
 
-def test_an_uncovered_year_on_a_stage_flags_the_case(c, clock):
+def test_a_stage_in_a_year_without_its_schedule_flags_the_case(c, clock):
     clock.set(2027, 3, 1, 9, 0)
     case = report(c.resident, now=local(2026, 12, 1, 9, 0))
+    assert case.calendar_warning is False
     case = s.case_accept(actor=c.community_a, number=case.number, version=case.version)
     assert case.calendar_warning is True
-    assert case.stage_due_at is None and case.due_at is None
+    # Dispatch within 4 working hours of Monday 1 March 2027 09:00 (weekends only are off).
+    assert case.stage_due_at == local(2027, 3, 1, 15, 0)
+    assert case.due_at == local(2026, 12, 4, 17, 30)

@@ -22,8 +22,9 @@ from wangge.core.calendar import (
     add_working_days,
     add_working_hours,
     calendar_cache_clear,
-    calendar_missing_next_year_warning,
+    calendar_is_provisional,
     calendar_snapshot,
+    calendar_unconfirmed_year_warning,
     is_workday,
     working_days_between,
     working_time_between,
@@ -121,49 +122,65 @@ def test_negative_or_non_integer_days_are_refused():
 
 
 @pytest.mark.django_db
-def test_a_date_in_an_uncovered_year_raises_naming_the_year():
+def test_a_year_without_its_schedule_counts_weekends_only_and_is_provisional():
+    # 2027 is not in the table: Monday to Friday are worked, 1 January (a Friday) included.
+    assert calendar_snapshot().is_provisional(2027)
+    assert not calendar_snapshot().is_provisional(2026)
+    assert add_working_days(date(2027, 3, 5), 1) == date(2027, 3, 8)
+    assert is_workday(date(2027, 1, 1)) and not is_workday(date(2027, 1, 2))
+    assert calendar_is_provisional(date(2027, 3, 5))
+    assert not calendar_is_provisional(date(2026, 3, 5))
+    # Before chinesecalendar's first year as well.
+    assert is_workday(date(2003, 12, 31)) and calendar_is_provisional(date(2003, 12, 31))
+
+
+@pytest.mark.django_db
+def test_a_date_the_calendar_cannot_count_in_is_an_input_error_naming_the_year():
     with pytest.raises(CalendarNotCovered) as caught:
-        add_working_days(date(2027, 3, 1), 1)
+        add_working_days(date(1999, 12, 31), 1)
     error = caught.value
     assert isinstance(error, ValidationFailed)
     assert (error.code, error.status, error.field, error.year) == (
         "calendar_not_covered",
         422,
         "date",
-        2027,
+        1999,
     )
-    assert "2027" in str(error.message)
+    assert "1999" in str(error.message)
     with pytest.raises(CalendarNotCovered):
-        is_workday(date(2027, 1, 4))
-    with pytest.raises(CalendarNotCovered):
-        is_workday(date(2003, 12, 31))
+        is_workday(date(2102, 1, 5))
 
 
 @pytest.mark.django_db
-def test_a_result_past_the_last_covered_year_raises_for_the_next_year():
+def test_a_count_past_the_last_confirmed_year_goes_on_provisionally():
     assert add_working_days(date(2026, 12, 28), 3) == date(2026, 12, 31)
-    with pytest.raises(CalendarNotCovered) as caught:
-        add_working_days(date(2026, 12, 28), 4)
-    assert caught.value.year == 2027
+    assert not calendar_is_provisional(date(2026, 12, 28), date(2026, 12, 31))
+    # 1 January 2027 counts as a working day until the 2027 schedule is imported.
+    assert add_working_days(date(2026, 12, 28), 4) == date(2027, 1, 1)
+    assert calendar_is_provisional(date(2026, 12, 28), date(2027, 1, 1))
 
 
-def test_a_gap_between_covered_years_is_never_skipped_silently():
+def test_a_gap_between_confirmed_years_counts_weekends_only_and_is_flagged():
     snap = CalendarSnapshot.build({2025, 2027}, [date(2025, 12, 31), date(2027, 1, 4)])
     assert add_working_days(date(2025, 12, 30), 1, calendar=snap) == date(2025, 12, 31)
-    with pytest.raises(CalendarNotCovered) as caught:
-        add_working_days(date(2025, 12, 30), 2, calendar=snap)
-    assert caught.value.year == 2026
-    with pytest.raises(CalendarNotCovered):
-        add_working_hours(local(2025, 12, 31, 17, 0), 2, calendar=snap)
+    # Thursday 1 January 2026 is a working day in the gap; Friday 1 January 2027 is not, since
+    # 2027 is confirmed and does not list it.
+    assert add_working_days(date(2025, 12, 30), 2, calendar=snap) == date(2026, 1, 1)
+    assert add_working_days(date(2026, 12, 31), 1, calendar=snap) == date(2027, 1, 4)
+    assert snap.is_provisional(2025, 2027) and not snap.is_provisional(2027)
+    assert add_working_hours(local(2025, 12, 31, 17, 0), 2, calendar=snap) == local(
+        2026, 1, 1, 10, 0
+    )
 
 
 @pytest.mark.django_db
-def test_a_half_filled_year_does_not_count_as_covered():
+def test_a_half_filled_year_does_not_count_as_confirmed():
     CalendarDay.objects.filter(date=date(2026, 6, 1)).delete()
     calendar_cache_clear()
     assert 2026 not in calendar_snapshot().years
-    with pytest.raises(CalendarNotCovered):
-        add_working_days(date(2026, 3, 2), 1)
+    assert calendar_is_provisional(date(2026, 3, 2))
+    # Its rows are not trusted: National Day counts as a working day, as in any provisional year.
+    assert add_working_days(date(2026, 9, 30), 1) == date(2026, 10, 1)
 
 
 def test_working_days_between_counts_the_half_open_range():
@@ -284,11 +301,41 @@ def test_times_in_utc_are_read_in_shanghai_and_naive_ones_are_refused():
         add_working_hours(start_utc, -1, calendar=PACKAGE)
 
 
-def test_working_time_runs_into_an_uncovered_year_raises():
-    with pytest.raises(CalendarNotCovered):
-        working_time_between(local(2026, 12, 30, 9), local(2027, 1, 5, 9), calendar=PACKAGE)
-    with pytest.raises(CalendarNotCovered):
-        add_working_hours(local(2026, 12, 31, 9), 20, calendar=PACKAGE)
+def test_working_time_runs_on_into_a_provisional_year():
+    # 30 Dec 9:00 to 5 Jan 9:00: 6.5 h, 7 h on 31 Dec, 7 h on Friday 1 January (no holiday in a
+    # provisional year), 7 h on Monday 4 January, 0.5 h on the 5th.
+    assert working_time_between(
+        local(2026, 12, 30, 9), local(2027, 1, 5, 9), calendar=PACKAGE
+    ) == timedelta(hours=28)
+    assert add_working_hours(local(2026, 12, 31, 9), 20, calendar=PACKAGE) == local(
+        2027, 1, 4, 17, 0
+    )
+
+
+any_day = st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31))
+any_moment = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 12, 31), timezones=st.just(LOCAL_TZ)
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(day=any_day, days=st.integers(0, 300), minutes=st.integers(0, 60 * 200), moment=any_moment)
+def test_property_nothing_raises_from_2000_to_2100(day, days, minutes, moment):
+    """Confirmed years (2004-2026 here) and provisional ones alike: every count has an answer,
+    and in a provisional year the working days are exactly Monday to Friday."""
+    result = add_working_days(day, days, calendar=PACKAGE)
+    assert result >= day and is_workday(result, calendar=PACKAGE)
+    assert working_days_between(day, result, calendar=PACKAGE) == days or days == 0
+    if result.year not in YEARS:
+        assert result.weekday() < 5
+        assert PACKAGE.is_provisional(result.year)
+    if day.year not in YEARS:
+        assert is_workday(day, calendar=PACKAGE) == (day.weekday() < 5)
+    end = add_working_hours(moment, minutes / 60, calendar=PACKAGE)
+    assert working_time_between(moment, end, calendar=PACKAGE) == timedelta(minutes=minutes)
+    assert calendar_is_provisional(moment, end, calendar=PACKAGE) == any(
+        year not in YEARS for year in range(moment.year, end.year + 1)
+    )
 
 
 moments = st.datetimes(
@@ -331,10 +378,7 @@ def test_property_pauses_take_off_at_most_their_length(a, b, pauses):
 @given(start=moments, minutes=st.integers(0, 60 * 80), schedule=schedules)
 def test_property_adding_hours_then_measuring_gives_the_hours_back(start, minutes, schedule):
     hours = minutes / 60
-    try:
-        end = add_working_hours(start, hours, schedule, calendar=PACKAGE)
-    except CalendarNotCovered:
-        assume(False)
+    end = add_working_hours(start, hours, schedule, calendar=PACKAGE)
     assert end >= start
     assert working_time_between(start, end, schedule, calendar=PACKAGE) == timedelta(hours=hours)
 
@@ -343,9 +387,16 @@ def test_property_adding_hours_then_measuring_gives_the_hours_back(start, minute
 
 
 def test_banner_from_november_while_next_year_is_missing():
-    warning = calendar_missing_next_year_warning(date(2026, 11, 22), calendar=PACKAGE)
+    warning = calendar_unconfirmed_year_warning(date(2026, 11, 22), calendar=PACKAGE)
     assert warning and "2027" in warning
-    assert calendar_missing_next_year_warning(date(2026, 10, 31), calendar=PACKAGE) is None
-    assert calendar_missing_next_year_warning(date(2025, 11, 1), calendar=PACKAGE) is None
+    assert calendar_unconfirmed_year_warning(date(2026, 10, 31), calendar=PACKAGE) is None
+    assert calendar_unconfirmed_year_warning(date(2025, 11, 1), calendar=PACKAGE) is None
     with_2027 = CalendarSnapshot.build(set(YEARS) | {2027}, [])
-    assert calendar_missing_next_year_warning(date(2026, 12, 31), calendar=with_2027) is None
+    assert calendar_unconfirmed_year_warning(date(2026, 12, 31), calendar=with_2027) is None
+
+
+def test_banner_all_year_while_this_years_holidays_are_missing():
+    warning = calendar_unconfirmed_year_warning(date(2027, 3, 1), calendar=PACKAGE)
+    assert warning and "2027" in warning and "2028" not in warning
+    with_2027 = CalendarSnapshot.build(set(YEARS) | {2027}, [])
+    assert calendar_unconfirmed_year_warning(date(2027, 3, 1), calendar=with_2027) is None

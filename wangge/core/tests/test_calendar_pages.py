@@ -50,11 +50,16 @@ def test_admin_sees_the_year_as_a_month_grid_with_edit_links(admin_client):
 
 
 @pytest.mark.django_db
-def test_an_uncovered_year_says_so(admin_client):
+def test_an_uncovered_year_says_it_is_provisional_until_its_schedule_is_uploaded(admin_client):
     response = admin_client.get(reverse("calendar"), {"year": 2027})
     assert response.status_code == 200
     assert "data-date=" not in response.content.decode()
-    assert "2027" in response.content.decode()
+    assert 'data-provisional-year="2027"' in response.content.decode()
+    upload = SimpleUploadedFile("2027.csv", "日期,类型,名称\n2027-01-01,节假日,元旦\n".encode())
+    admin_client.post(reverse("calendar_import"), {"file": upload, "year": "2027"})
+    response = admin_client.get(reverse("calendar"), {"year": 2027})
+    assert "data-provisional-year" not in response.content.decode()
+    assert 'data-date="2027-01-01"' in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -137,6 +142,18 @@ def test_admins_see_the_banner_from_november_while_next_year_is_missing(admin_cl
     assert 'class="banner banner-warning"' in response.content.decode()
 
     monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: date(2026, 10, 31))
+    assert admin_client.get(reverse("calendar")).context["calendar_warning"] is None
+
+
+@pytest.mark.django_db
+def test_admins_see_the_banner_all_year_while_this_years_holidays_are_missing(
+    admin_client, monkeypatch
+):
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: date(2027, 3, 1))
+    warning = admin_client.get(reverse("home")).context["calendar_warning"]
+    assert warning and "2027" in warning
+    upload = SimpleUploadedFile("2027.csv", "日期,类型,名称\n2027-01-01,节假日,元旦\n".encode())
+    admin_client.post(reverse("calendar_import"), {"file": upload, "year": "2027"})
     assert admin_client.get(reverse("calendar")).context["calendar_warning"] is None
 
 

@@ -11,7 +11,7 @@ from wangge.core.calendar import (
     CalendarNotCovered,
     add_working_days,
     calendar_cache_clear,
-    calendar_missing_next_year_warning,
+    calendar_unconfirmed_year_warning,
     is_workday,
 )
 from wangge.core.calendar_services import (
@@ -201,7 +201,7 @@ def test_import_csv_with_bom_and_chinese_headers_adds_the_year(admin_actor):
     assert days[date(2027, 1, 2)].kind == "weekend"
     # The arithmetic now runs into 2027, and the banner is gone.
     assert add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 4)
-    assert calendar_missing_next_year_warning(date(2026, 11, 22)) is None
+    assert calendar_unconfirmed_year_warning(date(2026, 11, 22)) is None
     event = AuditEvent.objects.get(action="calendar.import")
     assert event.detail == {"rows": 4, "changed": 4, "years_added": [2027], "file_type": "csv"}
 

@@ -1,6 +1,8 @@
 """我的事件: a resident's own cases in full, rating (不满意 reopens) and reopening; nobody
 else's."""
 
+from datetime import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,6 +14,7 @@ from wangge.cases.models import Case, CaseEvent
 from wangge.cases.tests.factories import category, report
 from wangge.cases.tests.photos import upload
 from wangge.cases.views.attachments import photo_url
+from wangge.core.calendar import LOCAL_TZ
 
 from .conftest import closed, new_resident, resident_client
 
@@ -45,6 +48,17 @@ def test_my_case_shows_my_description_and_photo(client, team, own):
     assert "路灯整晚不亮" in html
     assert photo_url(case.number, key, thumb=True) in html
     assert client.get(photo_url(case.number, key)).status_code == 200
+
+
+def test_my_case_marks_a_date_whose_holidays_are_not_confirmed(client, team):
+    category()
+    confirmed = report(team.resident, now=datetime(2026, 11, 2, 9, 0, tzinfo=LOCAL_TZ))
+    provisional = report(team.resident, now=datetime(2027, 3, 1, 9, 0, tzinfo=LOCAL_TZ))
+    resident_client(client, team.resident)
+    html = client.get(reverse("portal_my_case", args=[provisional.number])).content.decode()
+    assert "To be done by" in html and "data-holidays-unconfirmed" in html
+    html = client.get(reverse("portal_my_case", args=[confirmed.number])).content.decode()
+    assert "To be done by" in html and "data-holidays-unconfirmed" not in html
 
 
 @pytest.mark.parametrize("who", ["resident2", "community_b"])
