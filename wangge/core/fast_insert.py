@@ -7,7 +7,11 @@ defaults, auto_now and field conversions (JSON, encrypted bytes, aware datetimes
 unchanged. No signals are sent: the project keeps no logic in signals (DESIGN, house style 5).
 """
 
+from typing import TypeVar
+
 from django.db import connection, models
+
+M = TypeVar("M", bound=models.Model)
 
 _statements: dict[tuple[type[models.Model], str], tuple[str, list[models.Field]]] = {}
 
@@ -35,7 +39,7 @@ def _statement(model: type[models.Model]) -> tuple[str, list[models.Field]]:
     return found
 
 
-def insert_row(instance: models.Model) -> models.Model:
+def insert_row(instance: M) -> M:
     """Insert `instance` as a new row and set its primary key, as save(force_insert=True)."""
     sql, fields = _statement(type(instance))
     params = [

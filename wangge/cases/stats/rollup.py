@@ -298,17 +298,17 @@ def _mark_urged(ids: list[int]) -> list[int]:
                 continue
             flips.append(case_id)
             if not overdue:
-                key = (day, path, handler_path, category_pk)
-                groups[key] = groups.get(key, 0) + 1
+                group = (day, path, handler_path, category_pk)
+                groups[group] = groups.get(group, 0) + 1
     # Only `overdue` moves: add to that one counter rather than through _add's full rows.
     overdue_by_row: dict[RowKey, int] = {}
     for (day, path, handler_path, category_pk), count in groups.items():
-        for key in Contribution(day, path, handler_path, category_pk, False, ()).rows():
-            overdue_by_row[key] = overdue_by_row.get(key, 0) + count
+        for row_key in Contribution(day, path, handler_path, category_pk, False, ()).rows():
+            overdue_by_row[row_key] = overdue_by_row.get(row_key, 0) + count
     zeros = [0] * len(COUNTERS)
     deltas: dict[RowKey, list[int]] = {}
-    for key, count in overdue_by_row.items():
-        row = deltas[key] = zeros.copy()
+    for row_key, count in overdue_by_row.items():
+        row = deltas[row_key] = zeros.copy()
         row[OVERDUE] = count
     apply_deltas(deltas)
     for part in _chunks(flips):
