@@ -47,7 +47,7 @@ migrate: install
 # beside the server and stop with it.
 demo: migrate
 	$(MANAGE) wangge_demo
-	$(MANAGE) wangge_run_imports --loop & worker=$$!; \
+	$(MANAGE) wangge_run_jobs --loop & worker=$$!; \
 	$(MANAGE) wangge_deliver_notifications --loop & sender=$$!; \
 	$(MANAGE) wangge_case_sweep --loop & sweeper=$$!; trap "kill $$worker $$sender $$sweeper" EXIT; \
 	$(MANAGE) runserver 127.0.0.1:8000
@@ -72,7 +72,7 @@ serve: migrate
 	$(MANAGE) check --deploy; \
 	case "$$WANGGE_TLS" in 1|true|yes|on) ;; *) echo "Plain HTTP (WANGGE_TLS unset): W004/W008 are expected on loopback; behind a TLS proxy set WANGGE_TLS=1.";; esac; \
 	$(MANAGE) collectstatic --noinput -v 0; \
-	$(MANAGE) wangge_run_imports --loop & worker=$$!; \
+	$(MANAGE) wangge_run_jobs --loop & worker=$$!; \
 	$(MANAGE) wangge_deliver_notifications --loop & sender=$$!; \
 	$(MANAGE) wangge_case_sweep --loop & sweeper=$$!; trap "kill $$worker $$sender $$sweeper" EXIT; \
 	$(VENV)/bin/gunicorn -c config/gunicorn.conf.py config.wsgi
