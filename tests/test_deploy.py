@@ -22,7 +22,7 @@ DEPLOY = ROOT / "deploy"
 # Read by the images or libraries, not by our code.
 FOREIGN = {"DJANGO_SETTINGS_MODULE", "PROMETHEUS_MULTIPROC_DIR", "PYTHONUNBUFFERED"}
 WORKERS = {
-    "imports": "wangge_run_imports",
+    "imports": "wangge_run_jobs",  # imports and exports: the background worker
     "notifications": "wangge_deliver_notifications",
     "sweep": "wangge_case_sweep",
 }
