@@ -8,6 +8,7 @@ POINT_B1 in grid b1 (community b).
 from dataclasses import dataclass
 from datetime import datetime
 
+from wangge.cases import services
 from wangge.cases.enums import CategoryKind, HandlingLevel
 from wangge.cases.intake import case_report
 from wangge.cases.models import Case, CaseCategory
@@ -99,4 +100,26 @@ def report(
         source=source,
         now=now,
         **extra,
+    )
+
+
+def at_street(c: Crew, note: str = "需要多部门") -> Case:
+    """A resident's case accepted by community A and escalated to the street."""
+    case = report(c.resident)
+    case = services.case_accept(actor=c.community_a, number=case.number, version=case.version)
+    return services.case_escalate(
+        actor=c.community_a, number=case.number, version=case.version, note=note
+    )
+
+
+def whistled(c: Crew, note: str = "联合处置") -> Case:
+    """A case at the street, whistled to the street's department (lead) and department2."""
+    case = at_street(c)
+    return services.case_whistle(
+        actor=c.command,
+        number=case.number,
+        version=case.version,
+        lead_unit_code=c.street.department.code,
+        unit_codes=[c.department2.code],
+        note=note,
     )

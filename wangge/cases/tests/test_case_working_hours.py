@@ -19,7 +19,7 @@ from wangge.core.calendar import DEFAULT_SCHEDULE, LOCAL_TZ, ServiceSchedule, wo
 from wangge.orgs.permissions import system_actor
 from wangge.orgs.service_hours import service_hours_set
 
-from .factories import POINT_B1, category, crew, report
+from .factories import POINT_B1, category, crew, report, whistled
 
 pytestmark = pytest.mark.django_db
 
@@ -33,25 +33,6 @@ def c():
     team = crew()
     category()  # accept within 4 working hours
     return team
-
-
-def at_street(c) -> Case:
-    case = report(c.resident)
-    case = s.case_accept(actor=c.community_a, number=case.number, version=case.version)
-    return s.case_escalate(
-        actor=c.community_a, number=case.number, version=case.version, note="联合"
-    )
-
-
-def whistled(c) -> Case:
-    case = at_street(c)
-    return s.case_whistle(
-        actor=c.command,
-        number=case.number,
-        version=case.version,
-        lead_unit_code=c.street.department.code,
-        unit_codes=[c.department2.code],
-    )
 
 
 def rows_of(case: Case) -> dict[int, CaseReportIn]:

@@ -17,7 +17,7 @@ from wangge.orgs.enums import OrgUnitKind, Role
 from wangge.orgs.models import OrgUnit
 from wangge.orgs.tests.factories import org_unit, staff_user
 
-from .factories import category, crew, report
+from .factories import at_street, category, crew, report, whistled
 from .test_transitions import Clock, local
 
 pytestmark = pytest.mark.django_db
@@ -35,26 +35,6 @@ def c(clock):
     team = crew()
     category()
     return team
-
-
-def at_street(c) -> Case:
-    case = report(c.resident)
-    case = s.case_accept(actor=c.community_a, number=case.number, version=case.version)
-    return s.case_escalate(
-        actor=c.community_a, number=case.number, version=case.version, note="需要多部门"
-    )
-
-
-def whistled(c) -> Case:
-    case = at_street(c)
-    return s.case_whistle(
-        actor=c.command,
-        number=case.number,
-        version=case.version,
-        lead_unit_code=c.street.department.code,
-        unit_codes=[c.department2.code],
-        note="联合处置",
-    )
 
 
 def test_the_street_whistles_two_departments_and_the_lead_holds_the_case(c, clock):
