@@ -173,7 +173,8 @@ def seed() -> Setup:
     from wangge.orgs.enums import OrgUnitKind, Role
     from wangge.orgs.grid_index import grid_index, grid_index_reset, locate_points
     from wangge.orgs.models import OrgUnit
-    from wangge.orgs.services import org_tree_import, role_assign
+    from wangge.orgs.role_services import role_assign
+    from wangge.orgs.services import org_tree_import
 
     org_tree_import(actor=Actor.system(), feature_collection=generate_city(seed=SEED))
     grid_index_reset()

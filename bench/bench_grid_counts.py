@@ -201,8 +201,8 @@ def measure(grids: list[tuple[int, str, str]], persons: int, refresh: float) -> 
     from wangge.demo.names import CITY
     from wangge.orgs.actors import actor_for
     from wangge.orgs.models import OrgUnit
+    from wangge.orgs.role_services import role_assign
     from wangge.orgs.selectors import grid_counts, grid_counts_in
-    from wangge.orgs.services import role_assign
 
     codes = [code for _id, code, _path in grids]
     street = OrgUnit.objects.filter(kind="street").order_by("code").first()

@@ -102,7 +102,7 @@ def bench_api(bounds: tuple, size: str) -> None:
     from wangge.core.tokens import api_token_issue
     from wangge.demo.names import CITY
     from wangge.orgs.grid_index import locate_points
-    from wangge.orgs.services import role_assign
+    from wangge.orgs.role_services import role_assign
 
     user = User.objects.create_user(username="bench_admin", kind=AccountKind.STAFF)
     role_assign(actor=Actor.system(), user=user, role="admin", org_unit_code=CITY[0])

@@ -33,7 +33,8 @@ from wangge.core.tokens import api_token_issue, api_token_stored, api_tokens_rev
 from wangge.core.twofactor import totp_device_create, totp_secret_base32
 from wangge.orgs.models import OrgUnit, RoleAssignment
 from wangge.orgs.permissions import SYSTEM_USERNAME, is_system
-from wangge.orgs.services import GRID_BOUNDARIES, org_tree_import, role_assign
+from wangge.orgs.role_services import role_assign
+from wangge.orgs.services import GRID_BOUNDARIES, org_tree_import
 
 from .case_history import case_history_reset
 from .generator import DEFAULT_SEED, generate_city

@@ -16,7 +16,6 @@ from shapely.ops import split, unary_union
 
 from wangge.core.denials import denials_audited
 from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
-from wangge.core.models import AccountKind
 from wangge.core.revisions import revision_bump
 
 from .codes import (
@@ -27,7 +26,7 @@ from .codes import (
     parent_kind_error,
     unit_path,
 )
-from .enums import GRID_KINDS, OrgUnitKind, Role
+from .enums import GRID_KINDS, OrgUnitKind
 from .geometry import (
     LocalProjection,
     geometry_fields,
@@ -135,7 +134,7 @@ def _require_version(unit: OrgUnit, version: int, field: str = "version") -> Non
         )
 
 
-def _require_active(unit: OrgUnit) -> None:
+def require_active(unit: OrgUnit) -> None:
     if not unit.is_active:
         raise ValidationFailed(
             _("%(code)s is no longer active.") % {"code": unit.code},
@@ -273,7 +272,7 @@ def org_unit_update(
     """Change a unit's name, institution or boundary. `None` leaves a field as it is."""
     unit = _locked_unit(code)
     require_admin(actor, code=code, path=unit.path)
-    _require_active(unit)
+    require_active(unit)
     _require_version(unit, version)
     _raise_first(
         [
@@ -343,7 +342,7 @@ def grid_split(
     roles, cases, visits stay with it); the smaller part becomes the new grid `new_code`."""
     unit = _locked_unit(code)
     require_admin(actor, code=code, path=unit.path)
-    _require_active(unit)
+    require_active(unit)
     _require_grid(unit)
     _require_version(unit, version)
     parent, community = unit.parent, community_of(unit)
@@ -430,7 +429,7 @@ def grid_merge(*, actor, code: str, other_code: str, version: int, other_version
     require_admin(actor, code=code, path=unit.path)
     require_admin(actor, code=other_code, path=other.path)
     for each in (unit, other):
-        _require_active(each)
+        require_active(each)
         _require_grid(each)
     _require_version(unit, version)
     _require_version(other, other_version, field="other_version")
@@ -492,62 +491,6 @@ def _merged_polygon(unit: OrgUnit, other: OrgUnit) -> Polygon:
 
 def _snap(geom, reference):
     return shapely.snap(geom, reference, tolerance=1e-7)
-
-
-# --- roles ---------------------------------------------------------------------------------------
-
-
-def _role_target(actor, *, user, role: str, org_unit_code: str) -> OrgUnit:
-    unit = OrgUnit.objects.filter(code=org_unit_code).first()
-    if unit is None:
-        raise unit_not_found(org_unit_code)
-    require_admin(actor, code=unit.code, path=unit.path)
-    if role not in Role.values:
-        raise ValidationFailed(
-            _("Role must be one of %(roles)s.") % {"roles": ", ".join(Role.values)},
-            code="role_unknown",
-            field="role",
-        )
-    return unit
-
-
-@denials_audited("orgs.role_assign")
-@transaction.atomic
-def role_assign(*, actor, user, role: str, org_unit_code: str) -> RoleAssignment:
-    """Give a staff user a role on a unit (and so its subtree). Assigning twice changes nothing."""
-    unit = _role_target(actor, user=user, role=role, org_unit_code=org_unit_code)
-    _require_active(unit)
-    if getattr(user, "kind", None) != AccountKind.STAFF or not user.is_active:
-        raise ValidationFailed(
-            _("Only an active staff account can hold a role."), code="user_not_staff", field="user"
-        )
-    assignment, created = RoleAssignment.objects.get_or_create(user=user, role=role, org_unit=unit)
-    if created:
-        audit_org(
-            actor,
-            "orgs.role_assign",
-            code=unit.code,
-            path=unit.path,
-            detail={"user_id": user.pk, "role": role, "code": unit.code},
-        )
-    return assignment
-
-
-@denials_audited("orgs.role_revoke")
-@transaction.atomic
-def role_revoke(*, actor, user, role: str, org_unit_code: str) -> bool:
-    """Take a role away. Returns whether there was one to take."""
-    unit = _role_target(actor, user=user, role=role, org_unit_code=org_unit_code)
-    deleted, _rows = RoleAssignment.objects.filter(user=user, role=role, org_unit=unit).delete()
-    if deleted:
-        audit_org(
-            actor,
-            "orgs.role_revoke",
-            code=unit.code,
-            path=unit.path,
-            detail={"user_id": user.pk, "role": role, "code": unit.code},
-        )
-    return bool(deleted)
 
 
 # --- import --------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from wangge.core.revisions import API_TOKENS
 from wangge.core.scope import Actor
 from wangge.core.tokens import api_token_issue, api_token_revoke
 from wangge.orgs.enums import Role
-from wangge.orgs.services import role_revoke
+from wangge.orgs.role_services import role_revoke
 
 pytestmark = pytest.mark.django_db
 

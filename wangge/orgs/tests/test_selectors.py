@@ -4,6 +4,7 @@ from wangge.core.errors import NotFound
 from wangge.orgs.actors import actor_for
 from wangge.orgs.enums import Role
 from wangge.orgs.permissions import system_actor
+from wangge.orgs.role_services import role_assign
 from wangge.orgs.selectors import (
     grid_card,
     grid_counts,
@@ -12,7 +13,6 @@ from wangge.orgs.selectors import (
     org_tree,
     org_unit_get,
 )
-from wangge.orgs.services import role_assign
 from wangge.orgs.tests.factories import admin_user, grid_worker, make_street, staff_user
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,8 @@ import pytest
 from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from wangge.orgs.actors import actor_for
 from wangge.orgs.models import OrgUnit, RoleAssignment
-from wangge.orgs.services import grid_merge, grid_split, role_assign, role_revoke
+from wangge.orgs.role_services import role_assign, role_revoke
+from wangge.orgs.services import grid_merge, grid_split
 from wangge.orgs.tests.factories import admin_user, box, grid_worker, make_street, staff_user
 from wangge.orgs.tests.helpers import audit_rows, boundaries_revision, snapshot
 
