@@ -13,6 +13,7 @@ from datetime import datetime
 from django.urls import reverse
 from django.utils.translation import ngettext
 
+from wangge.core.id_lists import id_list
 from wangge.notifications.models import Channel
 from wangge.notifications.selectors import webhooks_any, webhooks_for_path
 from wangge.notifications.services import Message, notification_enqueue, site_language
@@ -37,7 +38,7 @@ def _cases(ids: list[int]) -> dict[int, CaseRow]:
     cases: dict[int, CaseRow] = {}
     for start in range(0, len(ids), CHUNK):
         for pk, number, unit_id, handler_path, path in Case.objects.filter(
-            pk__in=ids[start : start + CHUNK]
+            pk__in=id_list(ids[start : start + CHUNK])
         ).values_list("pk", "number", "handler_unit_id", "handler_path", "path"):
             cases[pk] = (number, unit_id, handler_path, path)
     return cases

@@ -63,6 +63,7 @@ from wangge.core.calendar import (
     add_working_days,
     calendar_snapshot,
 )
+from wangge.core.id_lists import id_list
 from wangge.orgs.codes import parent_code_of
 from wangge.orgs.models import OrgUnit
 from wangge.orgs.service_hours import service_schedules_in_use
@@ -199,7 +200,9 @@ def _stage_starts(ids: list[int]) -> tuple[dict[int, datetime], dict[int, list[d
     marks: dict[int, list[datetime]] = defaultdict(list)
     for part in chunks(ids):
         for case_id, at, action in (
-            CaseEvent.objects.filter(case_id__in=part, action__in=(*STAGE_ACTIONS, *PAUSE_ACTIONS))
+            CaseEvent.objects.filter(
+                case_id__in=id_list(part), action__in=(*STAGE_ACTIONS, *PAUSE_ACTIONS)
+            )
             .values_list("case_id", "at", "action")
             .order_by()
         ):
@@ -356,7 +359,7 @@ def _escalations(now: datetime) -> list[tuple[int, str, str, dict]]:
     late = [row[:4] for row in rows_due]
     rows = []
     for part in chunks(late):
-        Case.objects.filter(pk__in=[row[0] for row in part]).update(
+        Case.objects.filter(pk__in=id_list(row[0] for row in part)).update(
             escalated_for_due_at=F("stage_due_at")
         )
         for case_id, state, due, handler_path in part:
@@ -408,12 +411,12 @@ def deadline_sweep(*, now: datetime | None = None) -> dict[str, int]:
     for card, ids in by_card.items():
         guard = Q(stage_due_at__lt=now) if card == Card.RED else Q(stage_due_at__gte=now)
         for part in chunks(ids):
-            Case.objects.filter(guard, _open(), pk__in=part).update(card=card)
+            Case.objects.filter(guard, _open(), pk__in=id_list(part)).update(card=card)
     red_ids = by_card.get(Card.RED, [])
     urged_before: set[int] = set()
     for part in chunks(red_ids):
         urged_before.update(
-            CaseEvent.objects.filter(case_id__in=part, action="urge").values_list(
+            CaseEvent.objects.filter(case_id__in=id_list(part), action="urge").values_list(
                 "case_id", flat=True
             )
         )

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import connection, transaction
 
 from wangge.core.calendar import LOCAL_TZ
+from wangge.core.id_lists import id_list
 from wangge.orgs.codes import path_codes
 
 from ..enums import CaseState
@@ -222,7 +223,7 @@ def _write_snapshots(items: dict[int, Contribution]) -> None:
 def _snapshots(ids: list[int]) -> dict[int, Contribution]:
     found: dict[int, Contribution] = {}
     for part in _chunks(ids):
-        for row in CaseStatsSnapshot.objects.filter(case_id__in=part).values_list(
+        for row in CaseStatsSnapshot.objects.filter(case_id__in=id_list(part)).values_list(
             "case_id", *SNAPSHOT_KEYS, *COUNTERS
         ):
             day, path, handler_path, category_pk, urged = row[1:6]
@@ -266,7 +267,7 @@ def on_bulk_events(rows: list[tuple[int, str, str, dict]], now: datetime) -> Non
     # All at once: cases urged in one sweep share rollup rows, so each row is written once.
     missing = _mark_urged(ids)
     for part in _chunks(missing):
-        _refresh(list(Case.objects.filter(pk__in=part).values(*CASE_FIELDS)), set(part))
+        _refresh(list(Case.objects.filter(pk__in=id_list(part)).values(*CASE_FIELDS)), set(part))
 
 
 OVERDUE = COUNTERS.index("overdue")
@@ -290,7 +291,7 @@ def _mark_urged(ids: list[int]) -> list[int]:
             category_pk,
             urged,
             overdue,
-        ) in CaseStatsSnapshot.objects.filter(case_id__in=part).values_list(
+        ) in CaseStatsSnapshot.objects.filter(case_id__in=id_list(part)).values_list(
             "case_id", *SNAPSHOT_KEYS, "overdue"
         ):
             found.add(case_id)
@@ -312,7 +313,7 @@ def _mark_urged(ids: list[int]) -> list[int]:
         row[OVERDUE] = count
     apply_deltas(deltas)
     for part in _chunks(flips):
-        CaseStatsSnapshot.objects.filter(case_id__in=part).update(urged=True, overdue=1)
+        CaseStatsSnapshot.objects.filter(case_id__in=id_list(part)).update(urged=True, overdue=1)
     return [case_id for case_id in ids if case_id not in found]
 
 
