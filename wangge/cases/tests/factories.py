@@ -16,6 +16,7 @@ from wangge.core.models import AccountKind, User
 from wangge.core.scope import Actor
 from wangge.orgs.actors import actor_for
 from wangge.orgs.enums import OrgUnitKind, Role
+from wangge.orgs.models import OrgUnit
 from wangge.orgs.tests.factories import Street, make_street, org_unit, staff_user
 
 POINT_A1 = (104.005, 30.51)
@@ -51,7 +52,7 @@ class Crew:
     """Everyone a case meets on its way through the street."""
 
     street: Street
-    department2: object
+    department2: OrgUnit
     grid_worker: Actor
     community_a: Actor  # community staff of 三苏 (community a)
     community_b: Actor
