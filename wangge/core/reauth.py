@@ -52,14 +52,22 @@ def credential_key(request) -> str:
     return "session:" + _digest(session.session_key)
 
 
+def _cooloff_seconds() -> int:
+    cooloff = settings.AXES_COOLOFF_TIME
+    return int(cooloff.total_seconds()) if cooloff else 3600
+
+
 def _locked_error(request) -> RateLimited:
     # AxesMiddleware would otherwise swap the answer for its lockout page.
     request.axes_locked_out = False
     return RateLimited(
-        _("This account is locked after too many failed attempts. Ask an admin to unlock it."),
+        _(
+            "This account is locked after too many failed attempts. Wait for the cool-off to end, "
+            "or ask an admin to unlock it."
+        ),
         code="locked_out",
         field="password",
-        retry_after=3600,
+        retry_after=_cooloff_seconds(),
     )
 
 

@@ -74,7 +74,10 @@ def _locked(request, status: int = 429):
     request.axes_locked_out = False
     return status, _error(
         "locked_out",
-        _("This account is locked after too many failed attempts. Ask an admin to unlock it."),
+        _(
+            "This account is locked after too many failed attempts. Wait for the cool-off to end, "
+            "or ask an admin to unlock it."
+        ),
     )
 
 
