@@ -11,8 +11,9 @@ texts or timings (the library logs the details). 200 when every check is "ok" or
 
 /metrics is not public: it answers only clients on loopback, in WANGGE_METRICS_ALLOWED
 (addresses or networks, comma-separated) or presenting `Authorization: Bearer
-<WANGGE_METRICS_TOKEN>`; everyone else gets a 404. The address is REMOTE_ADDR, the peer that
-connected to gunicorn, never X-Forwarded-For: nginx refuses /metrics from outside anyway.
+<WANGGE_METRICS_TOKEN>`; everyone else gets a 404. The address is REMOTE_ADDR: the peer, or
+behind a trusted proxy the client it names (config/proxy.py), so a client outside is never
+taken for loopback; nginx refuses /metrics from outside anyway.
 """
 
 import asyncio
