@@ -39,7 +39,7 @@ install: $(VENV)/.installed wangge/static/vendor/.copied
 static: wangge/static/vendor/.copied
 
 migrate: install
-	@mkdir -p var
+	@mkdir -p "$${WANGGE_VAR_DIR:-var}"
 	$(MANAGE) migrate --noinput -v 0
 	$(MANAGE) createcachetable
 
