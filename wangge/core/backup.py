@@ -70,6 +70,15 @@ def file_roots() -> list[FileRoot]:
     ]
 
 
+def manifest_summary(manifest: dict) -> dict[str, int]:
+    """What the commands report of a manifest: rows, tables and files."""
+    return {
+        "rows": sum(manifest["tables"].values()),
+        "tables": len(manifest["tables"]),
+        "files": len(manifest["files"]),
+    }
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

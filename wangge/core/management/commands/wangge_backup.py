@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from wangge.core.backup import BackupError, backup_create
+from wangge.core.backup import BackupError, backup_create, manifest_summary
 
 
 class Command(BaseCommand):
@@ -29,9 +29,5 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(
             _("Backed up %(rows)d rows in %(tables)d tables and %(files)d files.")
-            % {
-                "rows": sum(manifest["tables"].values()),
-                "tables": len(manifest["tables"]),
-                "files": len(manifest["files"]),
-            }
+            % manifest_summary(manifest)
         )

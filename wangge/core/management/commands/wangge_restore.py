@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from wangge.core.backup import BackupError, backup_restore
+from wangge.core.backup import BackupError, backup_restore, manifest_summary
 
 
 class Command(BaseCommand):
@@ -31,9 +31,5 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(
             _("Restored and checked %(rows)d rows in %(tables)d tables and %(files)d files.")
-            % {
-                "rows": sum(manifest["tables"].values()),
-                "tables": len(manifest["tables"]),
-                "files": len(manifest["files"]),
-            }
+            % manifest_summary(manifest)
         )
